@@ -1,0 +1,1 @@
+"""The desktop program (PySide6) and the `minato` command line (`app.cli`, the composition root)."""

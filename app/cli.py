@@ -1,0 +1,367 @@
+"""`minato`: the command line, and the composition root (the only module that sees all layers).
+
+`minato serve` runs the engine and the HTTP server headless; the other
+commands work on the same data dir directly (a running server picks up what
+they write). Qt is never imported on these paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine import __version__
+from engine.config import Settings, default_config_path, load_settings, masked
+from engine.core import Core
+from engine.errors import ConfigError, IndexBusy, MinatoError
+from engine.logs import configure_logging
+from engine.models import IngestReport
+from engine.services import parse_search_params
+from server.app import make_app, start_server
+
+log = logging.getLogger("minato")
+
+_TORRENT_SUFFIXES = {".torrent"}
+_NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `minato` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_logging(logging.INFO if args.command == "serve" else logging.WARNING)
+    if args.command is None:
+        print(
+            "The Minato desktop window is not built yet. Run `minato serve` to start the "
+            "indexer and its API headless, or `minato --help` for every command.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        settings = _settings(args)
+        return int(args.handler(args, settings))
+    except ConfigError as exc:
+        print(f"minato: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except MinatoError as exc:
+        print(f"minato: {exc.user_message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="settings file (default: platform config dir)")
+    common.add_argument("--data-dir", type=Path, help="data dir (database, index, secrets)")
+    parser = argparse.ArgumentParser(
+        prog="minato", description="Self-hosted torrent indexer.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"minato {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the engine and API headless")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (default 9797)")
+    serve.set_defaults(handler=cmd_serve)
+
+    keys = sub.add_parser("keys", parents=[common], help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    create = keys_sub.add_parser("create", parents=[common], help="create a key (shown once)")
+    create.add_argument("--name", required=True, help="what the key is for, e.g. sonarr")
+    create.set_defaults(handler=cmd_keys_create)
+    keys_sub.add_parser("list", parents=[common], help="list keys").set_defaults(
+        handler=cmd_keys_list
+    )
+    revoke = keys_sub.add_parser("revoke", parents=[common], help="revoke a key")
+    revoke.add_argument("ref", help="the key's id, name or prefix")
+    revoke.set_defaults(handler=cmd_keys_revoke)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="add .torrent, JSON or NDJSON files")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--source", default="upload", help="source name for .torrent files")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    search = sub.add_parser("search", parents=[common], help="search the local index")
+    search.add_argument("query", nargs="*", help="words; the last one may be a prefix")
+    search.add_argument("--kind", default="", help="movie, tv, anime, music, ... (comma list)")
+    search.add_argument("--category", default="", help="Torznab categories (comma list)")
+    search.add_argument("--sort", default="", help="relevance | seeders | size | date")
+    search.add_argument("--limit", default="20", help="rows to show (default 20)")
+    search.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    search.set_defaults(handler=cmd_search)
+
+    sub.add_parser(
+        "reindex", parents=[common], help="rebuild the search index from the database"
+    ).set_defaults(handler=cmd_reindex)
+
+    config = sub.add_parser("config", parents=[common], help="show settings")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("path", parents=[common], help="print the settings file path").set_defaults(
+        handler=cmd_config_path
+    )
+    config_sub.add_parser(
+        "show", parents=[common], help="print effective settings, secrets masked"
+    ).set_defaults(handler=cmd_config_show)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if args.data_dir:
+        overrides["storage.data_dir"] = str(args.data_dir)
+    if getattr(args, "host", None):
+        overrides["server.host"] = args.host
+    if getattr(args, "port", None) is not None:
+        overrides["server.port"] = args.port
+    return load_settings(args.config or default_config_path(), os.environ, overrides)
+
+
+# --- serve -------------------------------------------------------------------------------------
+
+
+def cmd_serve(_args: argparse.Namespace, settings: Settings) -> int:
+    """Run engine + HTTP server until SIGINT/SIGTERM, then shut down cleanly."""
+    core = Core.open(settings)
+    try:
+        asyncio.run(_serve(core, settings))
+    finally:
+        core.close()
+    log.info("stopped")
+    return 0
+
+
+async def _serve(core: Core, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await _first_key(core)
+    app = make_app(core.services, max_body_bytes=settings.server.max_body_bytes)
+    runner, port = await start_server(app, settings.server.host, settings.server.port)
+    print(f"Minato {__version__} serving on http://{settings.server.host}:{port}", file=sys.stderr)
+    print(f"data dir: {settings.data_path()}", file=sys.stderr)
+    background = asyncio.create_task(core.run(), name="minato-core")
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({background, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("shutting down")
+    await runner.cleanup()  # finishes in-flight requests first
+    background.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await background
+    stopper.cancel()
+    if background.done() and not background.cancelled() and background.exception():
+        raise background.exception()  # type: ignore[misc]
+
+
+async def _first_key(core: Core) -> None:
+    """On a fresh install, make one API key so Sonarr & co. can connect; shown once."""
+    if any(k.revoked_at is None for k in await core.services.keys.list()):
+        return
+    new = await core.services.keys.create("default")
+    print(
+        "First start: created API key 'default' (shown only now; "
+        f"`minato keys create` makes more):\n{new.secret}",
+        file=sys.stderr,
+    )
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a key; its secret is the last line printed."""
+    new = _run(settings, lambda core: core.services.keys.create(args.name))
+    print(f"API key {new.info.name!r} (id {new.info.id}) created; it will not be shown again:")
+    print(new.secret)
+    return 0
+
+
+def cmd_keys_list(_args: argparse.Namespace, settings: Settings) -> int:
+    """Print every key (prefix only)."""
+    keys = _run(settings, lambda core: core.services.keys.list())
+    rows = [
+        [
+            str(k.id),
+            k.name,
+            k.prefix + "…",
+            k.created_at.strftime("%Y-%m-%d %H:%M"),
+            k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
+            "revoked" if k.revoked_at else "active",
+        ]
+        for k in keys
+    ]
+    _table(["id", "name", "prefix", "created", "last used", "state"], rows)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    """Revoke by id, name or prefix."""
+    revoked = _run(settings, lambda core: core.services.keys.revoke(args.ref))
+    for info in revoked:
+        print(f"revoked key {info.id} ({info.name})")
+    return 0
+
+
+# --- ingest, search, reindex -------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest files, then index what was stored (unless a running server does it)."""
+    return _run(settings, lambda core: _ingest_paths(core, args.paths, args.source), classify=None)
+
+
+async def _ingest_paths(core: Core, paths: Sequence[Path], source: str) -> int:
+    failed = 0
+    for path in paths:
+        try:
+            report = await _ingest_path(core, path, source)
+        except (OSError, MinatoError) as exc:
+            message = exc.user_message if isinstance(exc, MinatoError) else str(exc)
+            print(f"{path}: {message}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{path}: {report.created} created, {report.updated} updated, "
+              f"{len(report.rejected)} rejected")
+        for rejection in report.rejected[:20]:
+            print(f"  record {rejection.index}: {rejection.error}")
+    try:
+        indexed = await asyncio.to_thread(core.services.status.drain_index)
+        print(f"search index updated ({indexed} changes)")
+    except IndexBusy:
+        print("the running Minato server will update the search index")
+    return 1 if failed else 0
+
+
+async def _ingest_path(core: Core, path: Path, source: str) -> IngestReport:
+    ingest = core.services.ingest
+    suffix = path.suffix.lower()
+    limit = ingest.max_torrent_bytes if suffix in _TORRENT_SUFFIXES else 1 << 31
+    if path.stat().st_size > limit:
+        raise MinatoError(f"file of {path.stat().st_size} bytes is over the limit of {limit}")
+    data = await asyncio.to_thread(path.read_bytes)
+    if suffix in _TORRENT_SUFFIXES:
+        return await ingest.ingest_torrent(data, source)
+    if suffix in _NDJSON_SUFFIXES:
+        return await ingest.ingest_ndjson(data)
+    if data.lstrip()[:1] == b"{":
+        return await ingest.ingest_one(json.loads(data))
+    return await ingest.ingest_json(data)
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Search the local index and print a table (or JSON lines)."""
+    query = parse_search_params(
+        {
+            "q": " ".join(args.query),
+            "kind": args.kind,
+            "category": args.category,
+            "sort": args.sort,
+            "limit": args.limit,
+        }
+    )
+    core = Core.open(settings, classify=False)
+    try:
+        page = core.services.search.search_sync(query)
+    finally:
+        core.close()
+    if args.json:
+        for hit in page.hits:
+            print(json.dumps({"info_hash": hit.info_hash, "title": hit.title, "size": hit.size,
+                              "seeders": hit.seeders, "kind": hit.kind}))
+        return 0
+    rows = [
+        [hit.title[:70], _size(hit.size), str(hit.seeders or 0), str(hit.leechers or 0),
+         hit.kind.value if hit.kind else "", hit.info_hash]
+        for hit in page.hits
+    ]
+    _table(["title", "size", "seeders", "leechers", "kind", "info hash"], rows)
+    print(f"{page.total} match(es); showing {len(page.hits)}")
+    return 0
+
+
+def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the search index from the database, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    core = Core.open(settings, classify=False)
+    try:
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), transient=False,
+        ) as progress:
+            task = progress.add_task("reindexing", total=None)
+            count = core.services.status.reindex(
+                lambda done, total: progress.update(task, completed=done, total=total)
+            )
+    finally:
+        core.close()
+    print(f"reindexed {count} torrents")
+    return 0
+
+
+# --- config ------------------------------------------------------------------------------------
+
+
+def cmd_config_path(args: argparse.Namespace, _settings: Settings) -> int:
+    """Print where the settings file is (whether or not it exists yet)."""
+    print(args.config or default_config_path())
+    return 0
+
+
+def cmd_config_show(_args: argparse.Namespace, settings: Settings) -> int:
+    """Print the effective settings as JSON, secrets masked."""
+    shown = masked(settings)
+    shown["storage"]["effective_data_dir"] = str(settings.data_path())
+    print(json.dumps(shown, indent=2))
+    return 0
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _run(settings: Settings, action: Any, classify: bool | None = False) -> Any:
+    """Open a core, run one async action on it, close it."""
+    core = Core.open(settings, classify=classify)
+
+    async def go() -> Any:
+        return await action(core)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        core.close()
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*headers)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=max(100, Console().width)).print(table)
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":  # noqa: PLR2004
+            return f"{value:.1f} {unit}" if unit != "B" else f"{size} B"
+        value /= 1024
+    return f"{size} B"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

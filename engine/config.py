@@ -1,0 +1,290 @@
+"""Settings: one TOML file in the platform config dir, every key overridable by `MINATO_*`.
+
+Load order: defaults < config file < environment. Environment keys are
+`MINATO_<SECTION>__<KEY>` (e.g. `MINATO_SERVER__PORT=9800`), plus the short
+aliases `MINATO_DATA_DIR` and `MINATO_DATABASE_URL`; `MINATO_CONFIG` points at
+another config file. Validation errors name the file (or variable), the key and
+the fix, because a user reading them has no other context.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from engine.errors import ConfigError
+
+APP_NAME = "minato"
+ENV_PREFIX = "MINATO_"
+_ENV_ALIASES = {
+    "MINATO_DATA_DIR": ("storage", "data_dir"),
+    "MINATO_DATABASE_URL": ("storage", "database_url"),
+}
+_SECRET_KEYS = frozenset({"internal_secret", "tmdb_api_key", "database_url", "url"})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class ServerSettings(_Section):
+    """The in-process HTTP server (Torznab, ingest and JSON API)."""
+
+    host: str = "127.0.0.1"
+    """Interface to bind. Another interface than loopback only on purpose."""
+    port: int = Field(default=9797, ge=0, le=65535)
+    """TCP port (not Jackett's 9117, Prowlarr's 9696 or Bitmagnet's 3333)."""
+    internal_secret: str = ""
+    """Secret workers send as X-Internal-Secret; empty: generated once, kept in the data dir."""
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest request body accepted (bulk ingest); larger bodies get 413."""
+    max_torrent_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Largest .torrent file accepted by /api/ingest/file."""
+    max_bulk_records: int = Field(default=100_000, ge=1)
+    """Most records one bulk ingest may carry."""
+
+
+class StorageSettings(_Section):
+    """Where the database lives."""
+
+    data_dir: str = ""
+    """Empty: the platform data dir. Holds the SQLite database, the search index, secrets."""
+    database_url: str = ""
+    """Empty: SQLite in data_dir. `postgresql+psycopg://user:pass@host/db` for scale-out."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+
+class SearchSettings(_Section):
+    """Which search backend answers queries."""
+
+    backend: Literal["auto", "embedded", "meilisearch"] = "auto"
+    """auto | embedded | meilisearch. auto picks the embedded index (tantivy)."""
+    meilisearch_url: str = ""
+    """A remote Meilisearch server instead of the bundled process."""
+    meilisearch_binary: str = ""
+    """Path to a Meilisearch binary; else resources/bin, else PATH."""
+
+
+class PipelineSettings(_Section):
+    """The single writer path from records to the database and the index."""
+
+    classify: bool = True
+    """Parse titles and decide kind/category on ingest (guessit: accurate but slow)."""
+    classify_workers: int = Field(default=0, ge=0, le=64)
+    """Processes that parse titles; 0 = one per CPU core."""
+    batch_records: int = Field(default=2000, ge=1, le=100_000)
+    """Most records one database transaction carries."""
+    index_batch: int = Field(default=5000, ge=1, le=100_000)
+    """Most outbox rows the index drainer takes at once."""
+
+
+class ProxySettings(_Section):
+    """One outbound proxy (used by the scraper layer)."""
+
+    name: str
+    url: str
+
+
+class SiteSettings(_Section):
+    """Per-source overrides; the built-in defaults apply to keys left out."""
+
+    enabled: bool = True
+    mirrors: list[str] | None = None
+    proxy: str | list[str] = "none"
+    min_interval_s: float = Field(default=2.0, ge=0)
+    depth: int = Field(default=3, ge=1, le=100)
+    every: str = "30m"
+
+
+class FeedSettings(_Section):
+    """An RSS/Atom/Torznab feed to poll."""
+
+    name: str
+    url: str
+    every: str = "15m"
+
+
+class DhtSettings(_Section):
+    """The DHT crawler (off by default: it uses bandwidth)."""
+
+    enabled: bool = False
+    listen: str = "0.0.0.0:6881"  # noqa: S104 - a DHT node must be reachable to be useful
+    bootstrap: list[str] = Field(
+        default_factory=lambda: ["router.bittorrent.com:6881", "dht.transmissionbt.com:6881"]
+    )
+
+
+class EnrichSettings(_Section):
+    """Metadata enrichment services."""
+
+    tmdb_api_key: str = ""
+
+
+class Settings(_Section):
+    """Every setting Minato reads; the TOML file's shape."""
+
+    server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
+    search: SearchSettings = SearchSettings()
+    pipeline: PipelineSettings = PipelineSettings()
+    proxies: list[ProxySettings] = Field(default_factory=list)
+    sites: dict[str, SiteSettings] = Field(default_factory=dict)
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    dht: DhtSettings = DhtSettings()
+    enrich: EnrichSettings = EnrichSettings()
+
+    def data_path(self) -> Path:
+        """The data dir actually used (created on demand by the store)."""
+        if self.storage.data_dir:
+            return Path(self.storage.data_dir).expanduser()
+        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """`MINATO_CONFIG` if set, else `config.toml` in the platform config dir."""
+    env = os.environ if env is None else env
+    if override := env.get("MINATO_CONFIG"):
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def load_settings(
+    path: Path, env: Mapping[str, str], overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read the TOML file (missing is fine), apply env and CLI overrides, validate.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or a value is invalid.
+    """
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the config file: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc} (fix the syntax there)") from exc
+    origins = {key: str(path) for key in _flat_keys(data)}
+    for (section, key), value in _env_overrides(env).items():
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        data[section][key] = value
+        origins[f"{section}.{key}"] = f"environment variable {_env_name(section, key)}"
+    for dotted, value in (overrides or {}).items():
+        section, key = dotted.split(".", 1)
+        data.setdefault(section, {})[key] = value
+        origins[dotted] = "the command line"
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(path, exc, origins) from exc
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data with secrets replaced by '***'."""
+    return _mask(settings.model_dump(mode="json"))
+
+
+def _mask(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, key) for v in value]
+    if key in _SECRET_KEYS and isinstance(value, str) and value:
+        return _mask_url(value) if "://" in value else "***"
+    return value
+
+
+def _mask_url(url: str) -> str:
+    """Hide the password of a URL but keep where it points, so `config show` stays useful."""
+    scheme, _, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def _env_name(section: str, key: str) -> str:
+    for alias, target in _ENV_ALIASES.items():
+        if target == (section, key):
+            return alias
+    return f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], Any]:
+    found: dict[tuple[str, str], Any] = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == "MINATO_CONFIG":
+            continue
+        if name in _ENV_ALIASES:
+            found[_ENV_ALIASES[name]] = raw
+            continue
+        section, sep, key = name[len(ENV_PREFIX) :].partition("__")
+        if not sep or not key:
+            continue  # not ours (e.g. MINATO_TEST_DATABASE_URL)
+        found[(section.lower(), key.lower())] = _env_value(raw)
+    return found
+
+
+def _env_value(raw: str) -> Any:
+    """Environment values are strings; JSON lists/tables are accepted for list keys."""
+    stripped = raw.strip()
+    if stripped.startswith(("[", "{")):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _flat_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        keys.append(dotted)
+        if isinstance(value, dict):
+            keys.extend(_flat_keys(value, f"{dotted}."))
+    return keys
+
+
+def _config_error(path: Path, exc: ValidationError, origins: Mapping[str, str]) -> ConfigError:
+    lines = []
+    for error in exc.errors():
+        dotted = ".".join(str(part) for part in error["loc"])
+        origin = origins.get(dotted) or origins.get(str(error["loc"][0])) or str(path)
+        fix = _fix_hint(error)
+        lines.append(f"{origin}: {dotted}: {error['msg']} (fix: {fix})")
+    return ConfigError("invalid settings:\n  " + "\n  ".join(lines))
+
+
+def _fix_hint(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "remove this key or check its spelling"
+    if kind == "missing":
+        return "add this key"
+    ctx = error.get("ctx") or {}
+    if "expected" in ctx:
+        return f"use one of {ctx['expected']}"
+    if "ge" in ctx and "le" in ctx:
+        return f"use a number from {ctx['ge']} to {ctx['le']}"
+    if "le" in ctx:
+        return f"use a number no larger than {ctx['le']}"
+    if "ge" in ctx:
+        return f"use a number no smaller than {ctx['ge']}"
+    return "correct the value as described"

@@ -1,0 +1,112 @@
+"""Minato's exceptions: one tree, a safe `user_message` on each, `str()` for logs.
+
+* MinatoError                 base; `user_message` is safe to show to people
+  + ConfigError               bad settings file or environment (names file, key and fix)
+  + InvalidRecord             a record refused by normalization ("field: reason")
+  + InvalidTorrent            a .torrent that libtorrent cannot parse (carries its reason)
+  + StoreError                the database failed or is unreachable
+  + SearchIndexError          the search backend failed
+    - IndexBusy               another process holds the embedded index for writing
+  + NotFound                  an info hash or key that does not exist
+  + ApiError                  raised by server handlers; carries an HTTP status
+    - Unauthorized  BadRequest  PayloadTooLarge  UnsupportedMediaType
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class MinatoError(Exception):
+    """Base of every error Minato raises on purpose."""
+
+    http_status: ClassVar[int] = 500
+    error_type: ClassVar[str] = "error"
+
+    @property
+    def user_message(self) -> str:
+        """A message fit to show a person (no secrets, no stack)."""
+        return str(self)
+
+
+class ConfigError(MinatoError):
+    """The settings file or an environment variable holds a bad value."""
+
+    error_type = "config"
+
+
+class InvalidRecord(MinatoError):
+    """A record that normalization refuses; `field` names the culprit."""
+
+    http_status = 400
+    error_type = "invalid_record"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidTorrent(MinatoError):
+    """A .torrent file that cannot be parsed; the message carries libtorrent's reason."""
+
+    http_status = 400
+    error_type = "invalid_torrent"
+
+
+class StoreError(MinatoError):
+    """The database failed."""
+
+    error_type = "store"
+
+
+class SearchIndexError(MinatoError):
+    """The search backend failed."""
+
+    error_type = "search_index"
+
+
+class IndexBusy(SearchIndexError):
+    """Another process (usually `minato serve`) holds the embedded index for writing."""
+
+    http_status = 409
+    error_type = "index_busy"
+
+
+class NotFound(MinatoError):
+    """The thing asked for does not exist."""
+
+    http_status = 404
+    error_type = "not_found"
+
+
+class ApiError(MinatoError):
+    """An HTTP request the server refuses; subclasses set the status."""
+
+    http_status = 400
+    error_type = "bad_request"
+
+
+class BadRequest(ApiError):
+    """Malformed request: names the parameter or field."""
+
+
+class Unauthorized(ApiError):
+    """Missing or wrong API key / internal secret."""
+
+    http_status = 401
+    error_type = "unauthorized"
+
+
+class PayloadTooLarge(ApiError):
+    """The body is over the configured limit."""
+
+    http_status = 413
+    error_type = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    """The Content-Type is not one this route accepts."""
+
+    http_status = 415
+    error_type = "unsupported_media_type"

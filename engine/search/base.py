@@ -1,0 +1,37 @@
+"""The `SearchIndex` protocol every backend implements (embedded tantivy, Meilisearch).
+
+The database is the truth; an index only answers "which info hashes match, in
+which order, how many". Callers hydrate the hits from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from engine.models import IndexDocument, IndexPage, IndexStats, SearchQuery
+
+
+class SearchIndex(Protocol):
+    """A derived, rebuildable full-text index of torrents."""
+
+    def ensure_settings(self) -> None:
+        """Create the index (schema, settings) if missing; idempotent."""
+
+    def upsert(self, docs: Sequence[IndexDocument]) -> None:
+        """Insert or replace documents by info hash, and make them searchable (commit)."""
+
+    def delete(self, info_hashes: Sequence[str]) -> None:
+        """Remove documents by info hash, and commit."""
+
+    def search(self, query: SearchQuery) -> IndexPage:
+        """Matching info hashes for `query`, ordered and paged, with the total count."""
+
+    def clear(self) -> None:
+        """Remove every document (before a rebuild)."""
+
+    def stats(self) -> IndexStats:
+        """Backend name, document count, location."""
+
+    def close(self) -> None:
+        """Release files, locks and threads."""

@@ -1,0 +1,135 @@
+"""Feeds the search index from the database's outbox, and rebuilds it from scratch.
+
+The writer adds an outbox row in the same transaction as every change that
+matters to search; the drainer turns those rows into index documents, upserts
+them, and only then deletes the rows (through the writer). A crash anywhere
+leaves the rows in place, so the next run indexes them again (upserts are
+idempotent): the index converges on the database, never the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, delete, func, select
+
+from engine.errors import SearchIndexError
+from engine.search.base import SearchIndex
+from engine.store.reads import hash_pages, index_documents, outbox_batch, torrent_count
+from engine.store.schema import index_outbox
+from engine.store.writer import Writer
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]  # (done, total)
+
+
+class IndexDrainer:
+    """Moves outbox rows into the search index, in batches, until told to stop."""
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        reader: Engine,
+        writer: Writer,
+        *,
+        batch: int = 5000,
+        poll_s: float = 1.0,
+    ) -> None:
+        self._index = index
+        self._reader = reader
+        self._writer = writer
+        self._batch = batch
+        self._poll_s = poll_s
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()  # one drain (or rebuild) at a time
+
+    def wake(self) -> None:
+        """Ask for a drain soon; safe to call from any thread (the writer calls it on commit)."""
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    async def run(self) -> None:
+        """Drain forever: on every wake-up, and every `poll_s` for other processes' writes."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        failures = 0
+        while True:
+            try:
+                moved = await asyncio.to_thread(self.drain_once)
+                failures = 0
+            except SearchIndexError as exc:
+                failures += 1
+                log.warning("search index update failed (%s); retrying", exc)
+                moved = 0
+                await asyncio.sleep(min(30.0, self._poll_s * 2**failures))
+            if moved:
+                continue  # more may wait
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
+            except TimeoutError:
+                pass
+
+    def drain_once(self) -> int:
+        """Index one batch of outbox rows; returns how many rows it consumed."""
+        with self._lock:
+            with self._reader.connect() as conn:
+                rows = outbox_batch(conn, self._batch)
+                if not rows:
+                    return 0
+                hashes = list(dict.fromkeys(h for _, h in rows))
+                docs = index_documents(conn, hashes)
+            gone = set(hashes) - {d.info_hash for d in docs}
+            if docs:
+                self._index.upsert(docs)
+            if gone:
+                self._index.delete(sorted(gone))
+            ids = [row_id for row_id, _ in rows]
+            self._writer.call(lambda c: _ack(c, ids)).result()
+            return len(rows)
+
+    def drain_all(self) -> int:
+        """Drain until the outbox is empty (CLI, tests); returns rows consumed."""
+        total = 0
+        while moved := self.drain_once():
+            total += moved
+        return total
+
+    def rebuild(self, progress: ProgressCallback | None = None, page: int = 5000) -> int:
+        """Clear the index and refill it from every torrent in the database.
+
+        Outbox rows queued before the rebuild started are covered by it and
+        removed; rows queued during it stay for the next drain.
+        """
+        with self._lock:
+            with self._reader.connect() as conn:
+                total = torrent_count(conn)
+                covered = conn.execute(select(func.max(index_outbox.c.id))).scalar_one()
+            self._index.clear()
+            done = 0
+            if progress:
+                progress(0, total)
+            with self._reader.connect() as conn:
+                for hashes in hash_pages(conn, page):
+                    self._index.upsert(index_documents(conn, hashes))
+                    done += len(hashes)
+                    if progress:
+                        progress(done, total)
+            if covered is not None:
+                self._writer.call(lambda c: _ack_through(c, covered)).result()
+            return done
+
+
+def _ack(conn: Connection, ids: list[int]) -> None:
+    for start in range(0, len(ids), 500):
+        conn.execute(delete(index_outbox).where(index_outbox.c.id.in_(ids[start : start + 500])))
+
+
+def _ack_through(conn: Connection, last_id: int) -> None:
+    conn.execute(delete(index_outbox).where(index_outbox.c.id <= last_id))

@@ -1,0 +1,33 @@
+"""The only API that `server/` and `app/` call: ingest, search, keys, status.
+
+The server and the GUI are peers: both hold a `Services` and neither touches
+the store, the search index or the sources directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.services.ingest import IngestService
+from engine.services.keys import KeyService
+from engine.services.search import SearchService, parse_search_params
+from engine.services.status import StatusService
+
+__all__ = [
+    "IngestService",
+    "KeyService",
+    "SearchService",
+    "Services",
+    "StatusService",
+    "parse_search_params",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every service, wired once by `engine.core.Core`."""
+
+    ingest: IngestService
+    search: SearchService
+    keys: KeyService
+    status: StatusService

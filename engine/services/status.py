@@ -1,0 +1,49 @@
+"""Health, counts and index maintenance (drain, rebuild)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import Engine
+
+from engine import __version__
+from engine.models import EngineHealth
+from engine.search.base import SearchIndex
+from engine.search.drainer import IndexDrainer, ProgressCallback
+from engine.store.reads import outbox_size, torrent_count
+
+
+class StatusService:
+    """What `/api/health`, `minato reindex` and status views call."""
+
+    def __init__(
+        self, index: SearchIndex, drainer: IndexDrainer, reader: Engine, database: str
+    ) -> None:
+        self._index = index
+        self._drainer = drainer
+        self._reader = reader
+        self._database = database
+
+    async def health(self) -> EngineHealth:
+        """Version, database, backend, torrent count and index backlog."""
+        return await asyncio.to_thread(self.health_sync)
+
+    def health_sync(self) -> EngineHealth:
+        """`health` for callers outside an event loop."""
+        with self._reader.connect() as conn:
+            torrents, backlog = torrent_count(conn), outbox_size(conn)
+        return EngineHealth(
+            version=__version__,
+            database=self._database,
+            search_backend=self._index.stats().backend,
+            torrents=torrents,
+            index_backlog=backlog,
+        )
+
+    def reindex(self, progress: ProgressCallback | None = None) -> int:
+        """Rebuild the search index from the database; returns torrents indexed."""
+        return self._drainer.rebuild(progress)
+
+    def drain_index(self) -> int:
+        """Bring the search index up to date with the database now (CLI)."""
+        return self._drainer.drain_all()

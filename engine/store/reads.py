@@ -1,0 +1,214 @@
+"""Reads: hydrate search hits and torrent details, build index documents, read the outbox.
+
+Every function takes a `Connection` from the reader engine and returns domain
+records from `engine.models`; rows never leave this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+
+from engine.models import (
+    ContentKind,
+    FileEntry,
+    IndexDocument,
+    Sighting,
+    Torrent,
+    TorrentSummary,
+)
+from engine.torrent import build_magnet
+from engine.store.schema import files, index_outbox, metainfo, sightings, torrents
+
+_IN_CHUNK = 500
+_FILES_TEXT_LIMIT = 4000  # characters of file paths indexed per torrent
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _sources_by_hash(conn: Connection, hashes: Sequence[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for chunk in _chunks(hashes):
+        query = (
+            select(sightings.c.info_hash, sightings.c.source)
+            .where(sightings.c.info_hash.in_(chunk))
+            .order_by(sightings.c.info_hash, sightings.c.source)
+        )
+        for info_hash, source in conn.execute(query):
+            found.setdefault(info_hash, []).append(source)
+    return found
+
+
+def _summary(row: Row[Any], sources: Sequence[str]) -> TorrentSummary:
+    kind = row.kind
+    return TorrentSummary(
+        info_hash=row.info_hash,
+        title=row.title,
+        size=row.size,
+        file_count=row.file_count,
+        kind=ContentKind(kind) if kind in ContentKind.__members__.values() else None,
+        category=row.category,
+        seeders=row.seeders,
+        leechers=row.leechers,
+        published_at=row.published_at,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        year=row.year,
+        season=row.season,
+        episode=row.episode,
+        resolution=row.resolution,
+        video_codec=row.video_codec,
+        audio=row.audio,
+        media_source=row.media_source,
+        release_group=row.release_group,
+        languages=tuple(row.languages.split(",")) if row.languages else (),
+        imdb_id=row.imdb_id,
+        tmdb_id=row.tmdb_id,
+        tvdb_id=row.tvdb_id,
+        sources=tuple(sources),
+    )
+
+
+def summaries(conn: Connection, hashes: Sequence[str]) -> dict[str, TorrentSummary]:
+    """Summaries of the torrents among `hashes` that exist, keyed by info hash."""
+    hashes = list(dict.fromkeys(hashes))
+    sources = _sources_by_hash(conn, hashes)
+    found: dict[str, TorrentSummary] = {}
+    for chunk in _chunks(hashes):
+        for row in conn.execute(select(torrents).where(torrents.c.info_hash.in_(chunk))):
+            found[row.info_hash] = _summary(row, sources.get(row.info_hash, ()))
+    return found
+
+
+def torrent_detail(conn: Connection, info_hash: str) -> Torrent | None:
+    """Everything about one torrent, or None when it is unknown."""
+    row = conn.execute(select(torrents).where(torrents.c.info_hash == info_hash)).first()
+    if row is None:
+        return None
+    sighting_rows = conn.execute(
+        select(sightings).where(sightings.c.info_hash == info_hash).order_by(sightings.c.source)
+    ).all()
+    file_rows = conn.execute(
+        select(files.c.path, files.c.size).where(files.c.info_hash == info_hash).order_by(files.c.id)
+    ).all()
+    has_metainfo = conn.execute(
+        select(func.count()).select_from(metainfo).where(metainfo.c.info_hash == info_hash)
+    ).scalar_one()
+    trackers = tuple(row.trackers.split("\n")) if row.trackers else ()
+    return Torrent(
+        summary=_summary(row, [s.source for s in sighting_rows]),
+        files=tuple(FileEntry(path=f.path, size=f.size) for f in file_rows),
+        sightings=tuple(
+            Sighting(
+                source=s.source,
+                source_url=s.source_url,
+                seeders=s.seeders,
+                leechers=s.leechers,
+                seen_at=s.seen_at,
+            )
+            for s in sighting_rows
+        ),
+        trackers=trackers,
+        description=row.description,
+        has_metainfo=bool(has_metainfo),
+        magnet=build_magnet(row.info_hash, row.title, trackers),
+    )
+
+
+def metainfo_bytes(conn: Connection, info_hash: str) -> bytes | None:
+    """The kept .torrent file of a torrent, if any."""
+    data = conn.execute(
+        select(metainfo.c.data).where(metainfo.c.info_hash == info_hash)
+    ).scalar_one_or_none()
+    return bytes(data) if data is not None else None
+
+
+def classified_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
+    """The hashes among `hashes` already stored with a classification (no need to parse again)."""
+    found: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(hashes))):
+        query = select(torrents.c.info_hash).where(
+            torrents.c.info_hash.in_(chunk), torrents.c.kind.is_not(None)
+        )
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def index_documents(conn: Connection, hashes: Sequence[str]) -> list[IndexDocument]:
+    """The search-index documents for the torrents among `hashes` that exist."""
+    hashes = list(dict.fromkeys(hashes))
+    sources = _sources_by_hash(conn, hashes)
+    paths: dict[str, list[str]] = {}
+    docs: list[IndexDocument] = []
+    for chunk in _chunks(hashes):
+        query = (
+            select(files.c.info_hash, files.c.path)
+            .where(files.c.info_hash.in_(chunk))
+            .order_by(files.c.id)
+        )
+        for info_hash, path in conn.execute(query):
+            paths.setdefault(info_hash, []).append(path)
+        for row in conn.execute(select(torrents).where(torrents.c.info_hash.in_(chunk))):
+            docs.append(
+                IndexDocument(
+                    info_hash=row.info_hash,
+                    title=row.title,
+                    files_text=" ".join(paths.get(row.info_hash, ()))[:_FILES_TEXT_LIMIT],
+                    kind=row.kind,
+                    category=row.category,
+                    year=row.year,
+                    season=row.season,
+                    episode=row.episode,
+                    resolution=row.resolution,
+                    sources=tuple(sources.get(row.info_hash, ())),
+                    imdb_id=row.imdb_id,
+                    tmdb_id=row.tmdb_id,
+                    tvdb_id=row.tvdb_id,
+                    seeders=row.seeders or 0,
+                    size=row.size or 0,
+                    published_at=row.published_at or row.first_seen,
+                )
+            )
+    return docs
+
+
+def outbox_batch(conn: Connection, limit: int) -> list[tuple[int, str]]:
+    """The oldest outbox rows (id, info hash), at most `limit`."""
+    query = (
+        select(index_outbox.c.id, index_outbox.c.info_hash)
+        .order_by(index_outbox.c.id)
+        .limit(limit)
+    )
+    return [(row_id, info_hash) for row_id, info_hash in conn.execute(query)]
+
+
+def outbox_size(conn: Connection) -> int:
+    """How many index updates wait (the search-index backlog)."""
+    return int(conn.execute(select(func.count()).select_from(index_outbox)).scalar_one())
+
+
+def torrent_count(conn: Connection) -> int:
+    """How many torrents the database holds."""
+    return int(conn.execute(select(func.count()).select_from(torrents)).scalar_one())
+
+
+def hash_pages(conn: Connection, page_size: int) -> Iterator[list[str]]:
+    """Every info hash, in pages (keyset paging: stable and cheap at millions of rows)."""
+    last = ""
+    while True:
+        query = (
+            select(torrents.c.info_hash)
+            .where(torrents.c.info_hash > last)
+            .order_by(torrents.c.info_hash)
+            .limit(page_size)
+        )
+        page = list(conn.execute(query).scalars())
+        if not page:
+            return
+        yield page
+        last = page[-1]

@@ -1,0 +1,196 @@
+"""The database schema (SQLAlchemy Core tables). Alembic revisions create and evolve it.
+
+Core tables rather than ORM classes: the writer upserts thousands of rows per
+transaction and the readers hydrate search hits, and both are simplest and
+fastest as plain statements. Times are stored as UTC (see `UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A tz-aware UTC datetime on every backend.
+
+    SQLite keeps no zone, so values are written as naive UTC and the zone is
+    re-attached on read; PostgreSQL stores `timestamptz`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text, e.g. from a plain SQL read
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+torrents = Table(
+    "torrents",
+    metadata,
+    Column("info_hash", String(40), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("size", BigInteger),
+    Column("file_count", Integer, nullable=False, default=0),
+    Column("kind", String(16)),
+    Column("category", Integer),
+    Column("classified_by", Text),
+    Column("year", Integer),
+    Column("season", Integer),
+    Column("episode", Integer),
+    Column("resolution", String(16)),
+    Column("video_codec", String(32)),
+    Column("audio", String(64)),
+    Column("media_source", String(32)),
+    Column("release_group", String(128)),
+    Column("languages", String(128)),
+    Column("imdb_id", String(16)),
+    Column("tmdb_id", Integer),
+    Column("tvdb_id", Integer),
+    Column("published_at", UtcDateTime),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("seeders", Integer),
+    Column("leechers", Integer),
+    Column("trackers", Text),
+    Column("description", Text),
+    Index("ix_torrents_last_seen", "last_seen"),
+    Index("ix_torrents_imdb_id", "imdb_id"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "info_hash",
+        String(40),
+        ForeignKey("torrents.info_hash", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("path", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Index("ix_files_info_hash", "info_hash"),
+)
+
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column(
+        "info_hash",
+        String(40),
+        ForeignKey("torrents.info_hash", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("source_url", Text),
+    Column("seeders", Integer),
+    Column("leechers", Integer),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index("ix_sightings_info_hash", "info_hash"),
+)
+
+metainfo = Table(
+    "metainfo",
+    metadata,
+    Column(
+        "info_hash",
+        String(40),
+        ForeignKey("torrents.info_hash", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("data", LargeBinary, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+
+crawler_status = Table(
+    "crawler_status",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("last_heartbeat", UtcDateTime),
+    Column("last_error", Text),
+    Column("items_new", BigInteger, nullable=False, default=0),
+    Column("items_total", BigInteger, nullable=False, default=0),
+    Column("next_run_at", UtcDateTime),
+)
+
+feed_state = Table(
+    "feed_state",
+    metadata,
+    Column("feed", String(128), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("last_seen_guid", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_polled_at", UtcDateTime),
+    Column("last_error", Text),
+)
+
+index_outbox = Table(
+    "index_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("info_hash", String(40), nullable=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+)
+
+ingest_counts = Table(
+    "ingest_counts",
+    metadata,
+    Column("minute", UtcDateTime, primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("created", BigInteger, nullable=False, default=0),
+    Column("updated", BigInteger, nullable=False, default=0),
+)

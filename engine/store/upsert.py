@@ -1,0 +1,220 @@
+"""The batched upsert by info hash: the only code that writes torrents.
+
+One call = one transaction (the caller's). For each record: the torrent row is
+created, or merged (swarm figures refreshed, missing fields filled); its files
+are stored if none were; the sighting of its source is added or refreshed; its
+.torrent is kept; an outbox row queues the search-index update; and the
+per-minute ingest counts move. Because all of it commits together, a crash
+loses nothing that was acknowledged and leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Insert, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.models import ClassifiedRecord, TorrentRecord
+from engine.store.schema import files, index_outbox, ingest_counts, metainfo, sightings, torrents
+
+# Bind parameters per statement stay well under SQLite's limit (32766).
+_IN_CHUNK = 500
+
+_FILLED = (  # torrent columns a later sighting may fill but never overwrite
+    "size",
+    "kind",
+    "category",
+    "classified_by",
+    "year",
+    "season",
+    "episode",
+    "resolution",
+    "video_codec",
+    "audio",
+    "media_source",
+    "release_group",
+    "languages",
+    "imdb_id",
+    "tmdb_id",
+    "tvdb_id",
+    "published_at",
+    "trackers",
+    "description",
+)
+
+def upsert_records(
+    conn: Connection, items: Sequence[ClassifiedRecord], now: datetime
+) -> list[bool]:
+    """Store `items` in the current transaction; returns, per item, True when it created a torrent."""
+    if not items:
+        return []
+    hashes = list(dict.fromkeys(item.record.info_hash for item in items))
+    existing = _existing_file_counts(conn, hashes)
+    created: list[bool] = []
+    merged: dict[str, dict[str, Any]] = {}
+    file_rows: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        rec = item.record
+        is_new = rec.info_hash not in existing and rec.info_hash not in merged
+        created.append(is_new)
+        row = _torrent_row(item, now)
+        if rec.info_hash in merged:
+            row = _merge_rows(merged[rec.info_hash], row)
+        merged[rec.info_hash] = row
+        if rec.files and existing.get(rec.info_hash, 0) == 0 and rec.info_hash not in file_rows:
+            file_rows[rec.info_hash] = [
+                {"info_hash": rec.info_hash, "path": f.path, "size": f.size} for f in rec.files
+            ]
+    for info_hash, rows in file_rows.items():
+        merged[info_hash]["file_count"] = len(rows)
+    _upsert_torrents(conn, list(merged.values()))
+    if file_rows:
+        conn.execute(files.insert(), [row for rows in file_rows.values() for row in rows])
+    _upsert_sightings(conn, items, now)
+    _keep_metainfo(conn, items)
+    conn.execute(
+        index_outbox.insert(), [{"info_hash": h, "queued_at": now} for h in merged]
+    )
+    _count_ingest(conn, items, created, now)
+    return created
+
+def _dialect_insert(conn: Connection, table: Any) -> Insert:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+def _existing_file_counts(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(hashes):
+        query = select(torrents.c.info_hash, torrents.c.file_count).where(
+            torrents.c.info_hash.in_(chunk)
+        )
+        found.update((h, n) for h, n in conn.execute(query))
+    return found
+
+def _torrent_row(item: ClassifiedRecord, now: datetime) -> dict[str, Any]:
+    rec, cls = item.record, item.classification
+    return {
+        "info_hash": rec.info_hash,
+        "title": rec.title,
+        "size": rec.size if rec.size is not None else _files_size(rec),
+        "file_count": 0,
+        "kind": cls.kind.value if cls else None,
+        "category": cls.category if cls else None,
+        "classified_by": cls.reason if cls else None,
+        "year": cls.year if cls else None,
+        "season": cls.season if cls else None,
+        "episode": cls.episode if cls else None,
+        "resolution": cls.resolution if cls else None,
+        "video_codec": cls.video_codec if cls else None,
+        "audio": cls.audio if cls else None,
+        "media_source": cls.media_source if cls else None,
+        "release_group": cls.release_group if cls else None,
+        "languages": ",".join(cls.languages) if cls and cls.languages else None,
+        "imdb_id": rec.imdb_id,
+        "tmdb_id": rec.tmdb_id,
+        "tvdb_id": rec.tvdb_id,
+        "published_at": rec.published_at,
+        "first_seen": now,
+        "last_seen": now,
+        "seeders": rec.seeders,
+        "leechers": rec.leechers,
+        "trackers": "\n".join(rec.trackers) if rec.trackers else None,
+        "description": rec.description,
+    }
+
+def _files_size(rec: TorrentRecord) -> int | None:
+    return sum(f.size for f in rec.files) if rec.files else None
+
+def _merge_rows(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Two sightings of one hash in one batch: the later refreshes, the earlier fills."""
+    merged = dict(old)
+    for key in ("seeders", "leechers"):
+        if new[key] is not None:
+            merged[key] = new[key]
+    for key in _FILLED:
+        if merged[key] is None:
+            merged[key] = new[key]
+    return merged
+
+def _upsert_torrents(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    stmt = _dialect_insert(conn, torrents)
+    excluded = stmt.excluded
+    t = torrents.c
+    update: dict[str, Any] = {
+        "last_seen": excluded.last_seen,
+        "seeders": func.coalesce(excluded.seeders, t.seeders),
+        "leechers": func.coalesce(excluded.leechers, t.leechers),
+        "file_count": case((t.file_count == 0, excluded.file_count), else_=t.file_count),
+    }
+    update.update({name: func.coalesce(t[name], excluded[name]) for name in _FILLED})
+    conn.execute(stmt.on_conflict_do_update(index_elements=[t.info_hash], set_=update), rows)
+
+def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: datetime) -> None:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in items:
+        rec = item.record
+        rows[(rec.source, rec.info_hash)] = {
+            "source": rec.source,
+            "info_hash": rec.info_hash,
+            "source_url": rec.source_url,
+            "seeders": rec.seeders,
+            "leechers": rec.leechers,
+            "first_seen": now,
+            "seen_at": rec.seen_at,
+        }
+    stmt = _dialect_insert(conn, sightings)
+    s = sightings.c
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[s.source, s.info_hash],
+            set_={
+                "seeders": func.coalesce(stmt.excluded.seeders, s.seeders),
+                "leechers": func.coalesce(stmt.excluded.leechers, s.leechers),
+                "source_url": func.coalesce(stmt.excluded.source_url, s.source_url),
+                "seen_at": stmt.excluded.seen_at,
+            },
+        ),
+        list(rows.values()),
+    )
+
+def _keep_metainfo(conn: Connection, items: Sequence[ClassifiedRecord]) -> None:
+    rows = {
+        item.record.info_hash: {"info_hash": item.record.info_hash, "data": item.record.metainfo}
+        for item in items
+        if item.record.metainfo
+    }
+    if rows:
+        stmt = _dialect_insert(conn, metainfo).on_conflict_do_nothing()
+        conn.execute(stmt, list(rows.values()))
+
+def _count_ingest(
+    conn: Connection, items: Sequence[ClassifiedRecord], created: Sequence[bool], now: datetime
+) -> None:
+    minute = now.replace(second=0, microsecond=0)
+    counts: dict[str, list[int]] = {}
+    for item, was_created in zip(items, created, strict=True):
+        pair = counts.setdefault(item.record.source, [0, 0])
+        pair[0 if was_created else 1] += 1
+    stmt = _dialect_insert(conn, ingest_counts)
+    c = ingest_counts.c
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[c.minute, c.source],
+            set_={
+                "created": c.created + stmt.excluded.created,
+                "updated": c.updated + stmt.excluded.updated,
+            },
+        ),
+        [
+            {"minute": minute, "source": src, "created": n_new, "updated": n_upd}
+            for src, (n_new, n_upd) in counts.items()
+        ],
+    )

@@ -1,0 +1,43 @@
+"""Building and running the aiohttp application over `engine.services`."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from engine.services import Services
+from server import routes
+from server.middleware import SERVICES, auth_middleware, errors_middleware
+
+log = logging.getLogger(__name__)
+
+
+def make_app(services: Services, *, max_body_bytes: int) -> web.Application:
+    """The application: routes, error and auth middleware, body size limit."""
+    app = web.Application(
+        middlewares=[errors_middleware, auth_middleware], client_max_size=max_body_bytes
+    )
+    app[SERVICES] = services
+    add = app.router.add_route
+    add("GET", "/api/health", routes.health, name="health")
+    add("POST", "/api/ingest", routes.ingest_one, name="ingest")
+    add("POST", "/api/ingest/bulk", routes.ingest_bulk, name="ingest_bulk")
+    add("POST", "/api/ingest/file", routes.ingest_file, name="ingest_file")
+    add("GET", "/api/search", routes.search, name="search")
+    add("GET", "/api/torrents/{info_hash}", routes.torrent, name="torrent")
+    add("GET", "/api/torrents/{info_hash}/file", routes.torrent_file, name="torrent_file")
+    return app
+
+
+async def start_server(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Bind and start serving; returns the runner (for cleanup) and the bound port."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server  # noqa: SLF001 - the only way to learn the port when 0 was asked
+    sockets = getattr(server, "sockets", None) or []
+    bound = sockets[0].getsockname()[1] if sockets else port
+    log.info("listening on http://%s:%d", host, bound)
+    return runner, bound

@@ -1,0 +1,135 @@
+"""Route handlers: parse the request, call a service, render the answer. Nothing more."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from multidict import MultiMapping
+
+from engine.errors import BadRequest, InvalidRecord, PayloadTooLarge, UnsupportedMediaType
+from engine.services import parse_search_params
+from server.middleware import SERVICES
+from server.render import health_json, page_json, report_json, torrent_json
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+BITTORRENT = "application/x-bittorrent"
+MULTIPART = "multipart/form-data"
+
+
+async def health(request: web.Request) -> web.Response:
+    """GET /api/health: liveness and counts, no key needed."""
+    return web.json_response(health_json(await request.app[SERVICES].status.health()))
+
+
+async def ingest_one(request: web.Request) -> web.Response:
+    """POST /api/ingest: one JSON record."""
+    _require_type(request, (JSON,))
+    body = await _read_body(request)
+    try:
+        obj = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRecord("body", f"not valid JSON: {exc}") from None
+    report = await request.app[SERVICES].ingest.ingest_one(obj)
+    return web.json_response(report_json(report))
+
+
+async def ingest_bulk(request: web.Request) -> web.Response:
+    """POST /api/ingest/bulk: a JSON array, or NDJSON with Content-Type application/x-ndjson."""
+    kind = _require_type(request, (JSON, NDJSON))
+    body = await _read_body(request)
+    ingest = request.app[SERVICES].ingest
+    report = await (ingest.ingest_ndjson(body) if kind == NDJSON else ingest.ingest_json(body))
+    return web.json_response(report_json(report))
+
+
+async def ingest_file(request: web.Request) -> web.Response:
+    """POST /api/ingest/file: a .torrent, raw or as multipart field `file`."""
+    kind = _require_type(request, (BITTORRENT, MULTIPART))
+    ingest = request.app[SERVICES].ingest
+    source = request.query.get("source", "upload")
+    if kind == BITTORRENT:
+        data = await _read_body(request, ingest.max_torrent_bytes)
+    else:
+        data, source = await _multipart_torrent(request, ingest.max_torrent_bytes, source)
+    report = await ingest.ingest_torrent(data, source)
+    return web.json_response(report_json(report))
+
+
+async def search(request: web.Request) -> web.Response:
+    """GET /api/search?q=&kind=&category=&sort=&limit=&offset= and the other filters."""
+    query = parse_search_params(_single_values(request.query))
+    page = await request.app[SERVICES].search.search(query)
+    return web.json_response(page_json(page))
+
+
+async def torrent(request: web.Request) -> web.Response:
+    """GET /api/torrents/{info_hash}: the torrent with files and sightings."""
+    detail = await request.app[SERVICES].search.torrent(request.match_info["info_hash"])
+    return web.json_response(torrent_json(detail))
+
+
+async def torrent_file(request: web.Request) -> web.Response:
+    """GET /api/torrents/{info_hash}/file: the kept .torrent, when there is one."""
+    info_hash = request.match_info["info_hash"]
+    data = await request.app[SERVICES].search.metainfo(info_hash)
+    return web.Response(
+        body=data,
+        content_type=BITTORRENT,
+        headers={"Content-Disposition": f'attachment; filename="{info_hash.lower()}.torrent"'},
+    )
+
+
+def _require_type(request: web.Request, allowed: tuple[str, ...]) -> str:
+    kind = request.content_type
+    if kind not in allowed:
+        raise UnsupportedMediaType(
+            f"Content-Type {kind!r} is not accepted here; use {' or '.join(allowed)}"
+        )
+    return kind
+
+
+async def _read_body(request: web.Request, limit: int | None = None) -> bytes:
+    """The body, refused with 413 when over `limit` (or the app's client_max_size)."""
+    limit = limit or request.app._client_max_size  # noqa: SLF001 - aiohttp keeps it private
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"body of {request.content_length} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body over the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        raise InvalidRecord("body", "is empty")
+    return body
+
+
+async def _multipart_torrent(
+    request: web.Request, limit: int, source: str
+) -> tuple[bytes, str]:
+    reader = await request.multipart()
+    data: bytes | None = None
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, web.BodyPartReader):
+            continue
+        if part.name == "source":
+            source = (await part.text())[:100]
+        elif part.name == "file":
+            buf = bytearray()
+            while chunk := await part.read_chunk(64 * 1024):
+                buf.extend(chunk)
+                if len(buf) > limit:
+                    raise PayloadTooLarge(f"torrent file over the limit of {limit} bytes")
+            data = bytes(buf)
+    if data is None:
+        raise BadRequest("file: a multipart field named 'file' is required")
+    return data, source
+
+
+def _single_values(query: MultiMapping[str]) -> dict[str, str]:
+    """Query parameters with case-insensitive names; a repeated name keeps its last value."""
+    return {name.lower(): value for name, value in query.items()}
