@@ -22,7 +22,7 @@ from typing import Any
 from engine import __version__
 from engine.config import Settings, default_config_path, load_settings, masked
 from engine.core import Core
-from engine.errors import ConfigError, IndexBusy, MinatoError
+from engine.errors import ConfigError, IndexBusy, InvalidRecord, MinatoError
 from engine.logs import configure_logging
 from engine.models import IngestReport
 from engine.services import parse_search_params
@@ -32,6 +32,7 @@ log = logging.getLogger("minato")
 
 _TORRENT_SUFFIXES = {".torrent"}
 _NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
+_MAX_INGEST_FILE_BYTES = 2 * 1024**3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,11 +61,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(add_help=False)
+    top.add_argument("--config", type=Path, help="settings file (default: platform config dir)")
+    top.add_argument("--data-dir", type=Path, help="data dir (database, index, secrets)")
+    # The same options after a command name. SUPPRESS: a command must not reset an option
+    # given before it (`minato --data-dir X ingest ...`) to None with its own default.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, help="settings file (default: platform config dir)")
-    common.add_argument("--data-dir", type=Path, help="data dir (database, index, secrets)")
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file")
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="data dir")
     parser = argparse.ArgumentParser(
-        prog="minato", description="Self-hosted torrent indexer.", parents=[common]
+        prog="minato", description="Self-hosted torrent indexer.", parents=[top]
     )
     parser.add_argument("--version", action="version", version=f"minato {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -106,9 +112,9 @@ def _parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", parents=[common], help="show settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    config_sub.add_parser("path", parents=[common], help="print the settings file path").set_defaults(
-        handler=cmd_config_path
-    )
+    config_sub.add_parser(
+        "path", parents=[common], help="print the settings file path"
+    ).set_defaults(handler=cmd_config_path)
     config_sub.add_parser(
         "show", parents=[common], help="print effective settings, secrets masked"
     ).set_defaults(handler=cmd_config_show)
@@ -165,7 +171,7 @@ async def _serve(core: Core, settings: Settings) -> None:
 
 async def _first_key(core: Core) -> None:
     """On a fresh install, make one API key so Sonarr & co. can connect; shown once."""
-    if any(k.revoked_at is None for k in await core.services.keys.list()):
+    if any(k.revoked_at is None for k in await core.services.keys.list_all()):
         return
     new = await core.services.keys.create("default")
     print(
@@ -188,7 +194,7 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_list(_args: argparse.Namespace, settings: Settings) -> int:
     """Print every key (prefix only)."""
-    keys = _run(settings, lambda core: core.services.keys.list())
+    keys = _run(settings, lambda core: core.services.keys.list_all())
     rows = [
         [
             str(k.id),
@@ -217,7 +223,10 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest files, then index what was stored (unless a running server does it)."""
-    return _run(settings, lambda core: _ingest_paths(core, args.paths, args.source), classify=None)
+    failed: int = _run(
+        settings, lambda core: _ingest_paths(core, args.paths, args.source), classify=None
+    )
+    return failed
 
 
 async def _ingest_paths(core: Core, paths: Sequence[Path], source: str) -> int:
@@ -230,8 +239,10 @@ async def _ingest_paths(core: Core, paths: Sequence[Path], source: str) -> int:
             print(f"{path}: {message}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{path}: {report.created} created, {report.updated} updated, "
-              f"{len(report.rejected)} rejected")
+        print(
+            f"{path}: {report.created} created, {report.updated} updated, "
+            f"{len(report.rejected)} rejected"
+        )
         for rejection in report.rejected[:20]:
             print(f"  record {rejection.index}: {rejection.error}")
     try:
@@ -245,17 +256,26 @@ async def _ingest_paths(core: Core, paths: Sequence[Path], source: str) -> int:
 async def _ingest_path(core: Core, path: Path, source: str) -> IngestReport:
     ingest = core.services.ingest
     suffix = path.suffix.lower()
-    limit = ingest.max_torrent_bytes if suffix in _TORRENT_SUFFIXES else 1 << 31
-    if path.stat().st_size > limit:
-        raise MinatoError(f"file of {path.stat().st_size} bytes is over the limit of {limit}")
-    data = await asyncio.to_thread(path.read_bytes)
+    limit = ingest.max_torrent_bytes if suffix in _TORRENT_SUFFIXES else _MAX_INGEST_FILE_BYTES
+    data = await asyncio.to_thread(_read_limited, path, limit)
     if suffix in _TORRENT_SUFFIXES:
         return await ingest.ingest_torrent(data, source)
     if suffix in _NDJSON_SUFFIXES:
         return await ingest.ingest_ndjson(data)
     if data.lstrip()[:1] == b"{":
-        return await ingest.ingest_one(json.loads(data))
+        try:
+            obj = json.loads(data)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise InvalidRecord("body", f"not valid JSON: {exc}") from None
+        return await ingest.ingest_one(obj)
     return await ingest.ingest_json(data)
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    size = path.stat().st_size
+    if size > limit:
+        raise MinatoError(f"file of {size} bytes is over the limit of {limit}")
+    return path.read_bytes()
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -276,12 +296,27 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         core.close()
     if args.json:
         for hit in page.hits:
-            print(json.dumps({"info_hash": hit.info_hash, "title": hit.title, "size": hit.size,
-                              "seeders": hit.seeders, "kind": hit.kind}))
+            print(
+                json.dumps(
+                    {
+                        "info_hash": hit.info_hash,
+                        "title": hit.title,
+                        "size": hit.size,
+                        "seeders": hit.seeders,
+                        "kind": hit.kind,
+                    }
+                )
+            )
         return 0
     rows = [
-        [hit.title[:70], _size(hit.size), str(hit.seeders or 0), str(hit.leechers or 0),
-         hit.kind.value if hit.kind else "", hit.info_hash]
+        [
+            hit.title[:70],
+            _size(hit.size),
+            str(hit.seeders or 0),
+            str(hit.leechers or 0),
+            hit.kind.value if hit.kind else "",
+            hit.info_hash,
+        ]
         for hit in page.hits
     ]
     _table(["title", "size", "seeders", "leechers", "kind", "info hash"], rows)
@@ -296,8 +331,11 @@ def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     core = Core.open(settings, classify=False)
     try:
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), transient=False,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
         ) as progress:
             task = progress.add_task("reindexing", total=None)
             count = core.services.status.reindex(
@@ -357,7 +395,7 @@ def _size(size: int | None) -> str:
         return "?"
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":  # noqa: PLR2004
+        if value < 1024 or unit == "TiB":
             return f"{value:.1f} {unit}" if unit != "B" else f"{size} B"
         value /= 1024
     return f"{size} B"

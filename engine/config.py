@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -121,7 +122,7 @@ class DhtSettings(_Section):
     """The DHT crawler (off by default: it uses bandwidth)."""
 
     enabled: bool = False
-    listen: str = "0.0.0.0:6881"  # noqa: S104 - a DHT node must be reachable to be useful
+    listen: str = "0.0.0.0:6881"
     bootstrap: list[str] = Field(
         default_factory=lambda: ["router.bittorrent.com:6881", "dht.transmissionbt.com:6881"]
     )
@@ -196,7 +197,8 @@ def load_settings(
 
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data with secrets replaced by '***'."""
-    return _mask(settings.model_dump(mode="json"))
+    shown: dict[str, Any] = _mask(settings.model_dump(mode="json"))
+    return shown
 
 
 def _mask(value: Any, key: str = "") -> Any:
@@ -212,9 +214,10 @@ def _mask(value: Any, key: str = "") -> Any:
 def _mask_url(url: str) -> str:
     """Hide the password of a URL but keep where it points, so `config show` stays useful."""
     scheme, _, rest = url.partition("://")
+    rest = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", rest)  # libpq's ?password=
     userinfo, at, host = rest.rpartition("@")
     if not at:
-        return url
+        return f"{scheme}://{rest}"
     user = userinfo.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
 
@@ -266,7 +269,13 @@ def _config_error(path: Path, exc: ValidationError, origins: Mapping[str, str]) 
     lines = []
     for error in exc.errors():
         dotted = ".".join(str(part) for part in error["loc"])
-        origin = origins.get(dotted) or origins.get(str(error["loc"][0])) or str(path)
+        origin = (
+            origins.get(dotted)
+            # an unknown table set only from the environment: its variables are the origin
+            or next((o for k, o in origins.items() if k.startswith(f"{dotted}.")), None)
+            or origins.get(str(error["loc"][0]))
+            or str(path)
+        )
         fix = _fix_hint(error)
         lines.append(f"{origin}: {dotted}: {error['msg']} (fix: {fix})")
     return ConfigError("invalid settings:\n  " + "\n  ".join(lines))

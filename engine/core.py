@@ -78,9 +78,7 @@ class Core:
             on_commit=lambda: drainer_box[0].wake() if drainer_box else None,
         )
         writer.start()
-        drainer = IndexDrainer(
-            index, database.reader, writer, batch=settings.pipeline.index_batch
-        )
+        drainer = IndexDrainer(index, database.reader, writer, batch=settings.pipeline.index_batch)
         drainer_box.append(drainer)
         use_classifier = settings.pipeline.classify if classify is None else classify
         classifier = (
@@ -135,6 +133,6 @@ def _open_index(settings: Settings, data_dir: Path) -> SearchIndex:
     if backend == "meilisearch":
         raise ConfigError(
             "search.backend: the Meilisearch backend is not available in this version "
-            "(fix: set search.backend to \"auto\" or \"embedded\")"
+            '(fix: set search.backend to "auto" or "embedded")'
         )
     return TantivyIndex(data_dir / INDEX_DIR)

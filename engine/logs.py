@@ -13,7 +13,10 @@ import sys
 
 _PATTERNS = (
     (re.compile(r"(?i)(apikey=)[^&\s\"']+"), r"\1***"),
-    (re.compile(r"(?i)(x-api-key|x-internal-secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1\2***"),
+    (
+        re.compile(r"(?i)(x-api-key|x-internal-secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+        r"\1\2***",
+    ),
     (re.compile(r"(://[^:/@\s]+:)[^@/\s]+@"), r"\1***@"),
 )
 

@@ -256,7 +256,7 @@ class SearchPage:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """Why one record of an ingest was refused: `index` in the request, `error` as 'field: reason'."""
+    """Why one record was refused: its `index` in the request, `error` as 'field: reason'."""
 
     index: int
     error: str

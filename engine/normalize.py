@@ -13,7 +13,7 @@ from engine.errors import InvalidRecord
 from engine.models import RawRecord, TorrentRecord
 from engine.torrent import normalize_info_hash, parse_magnet
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # C0, DEL and C1 controls
 _IMDB = re.compile(r"^(?:tt)?(\d{5,10})$", re.IGNORECASE)
 _FUTURE_SLACK = timedelta(days=1)  # clock skew between a site and us
 
@@ -72,7 +72,7 @@ def _utc(value: datetime | None, now: datetime) -> datetime | None:
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if value > now + _FUTURE_SLACK:
         raise InvalidRecord("published_at", f"is in the future ({value.isoformat()})")
-    if value.year < 1990:  # noqa: PLR2004 - BitTorrent did not exist before 2001
+    if value.year < 1990:
         raise InvalidRecord("published_at", f"is before BitTorrent existed ({value.isoformat()})")
     return value
 

@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 
 from engine.errors import InvalidRecord
 from engine.models import (
-    ClassifiedRecord,
     Classification,
+    ClassifiedRecord,
     FileEntry,
     IngestReport,
     RawRecord,
@@ -81,7 +81,9 @@ class Pipeline:
         """Start the classifier processes now rather than on the first request."""
         if self._classifier is not None:
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._classifier, classify_chunk, [("warm.up.2024", (), None)])
+            await loop.run_in_executor(
+                self._classifier, classify_chunk, [("warm.up.2024", (), None)]
+            )
 
     async def submit(
         self,
@@ -127,7 +129,8 @@ class Pipeline:
             )
         )
         by_record = {
-            id(r): c for chunk, found in zip(chunks, answers, strict=True)
+            id(r): c
+            for chunk, found in zip(chunks, answers, strict=True)
             for r, c in zip(chunk, found, strict=True)
         }
         return [ClassifiedRecord(record=r, classification=by_record.get(id(r))) for r in records]

@@ -126,7 +126,7 @@ def check_source(source: str) -> str:
     Raises:
         InvalidRecord: empty, too long, or with characters outside the pattern.
     """
-    if not 1 <= len(source) <= 64 or not re.match(SOURCE_PATTERN, source):  # noqa: PLR2004
+    if not 1 <= len(source) <= 64 or not re.match(SOURCE_PATTERN, source):
         raise InvalidRecord("source", f"must be 1-64 characters matching {SOURCE_PATTERN}")
     return source
 
@@ -140,9 +140,7 @@ def _parse_time(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidRecord(
-            "published_at", f"not an ISO 8601 date-time: {value[:40]!r}"
-        ) from None
+        raise InvalidRecord("published_at", f"not an ISO 8601 date-time: {value[:40]!r}") from None
 
 
 def _invalid(exc: ValidationError) -> InvalidRecord:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from engine.services import Services
 from server import routes
-from server.middleware import SERVICES, auth_middleware, errors_middleware
+from server.middleware import MAX_BODY, SERVICES, auth_middleware, errors_middleware
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ def make_app(services: Services, *, max_body_bytes: int) -> web.Application:
         middlewares=[errors_middleware, auth_middleware], client_max_size=max_body_bytes
     )
     app[SERVICES] = services
+    app[MAX_BODY] = max_body_bytes
     add = app.router.add_route
     add("GET", "/api/health", routes.health, name="health")
     add("POST", "/api/ingest", routes.ingest_one, name="ingest")
@@ -36,7 +37,7 @@ async def start_server(app: web.Application, host: str, port: int) -> tuple[web.
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server  # noqa: SLF001 - the only way to learn the port when 0 was asked
+    server = site._server
     sockets = getattr(server, "sockets", None) or []
     bound = sockets[0].getsockname()[1] if sockets else port
     log.info("listening on http://%s:%d", host, bound)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERVICES = web.AppKey("services", Services)
+MAX_BODY = web.AppKey("max_body_bytes", int)
 
 PUBLIC_ROUTES = frozenset({"health"})
 WORKER_ROUTES = frozenset({"ingest", "ingest_bulk", "ingest_file"})
@@ -47,7 +48,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except MinatoError as exc:
         response = error_response(exc.http_status, exc.error_type, exc.user_message)
     except web.HTTPException as exc:
-        if exc.status < 400:  # noqa: PLR2004 - redirects pass through
+        if exc.status < 400:
             raise
         kind = exc.reason.lower().replace(" ", "_")
         response = error_response(exc.status, kind, _http_message(exc))
@@ -66,9 +67,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 
 def _http_message(exc: web.HTTPException) -> str:
-    if exc.status == 413:  # noqa: PLR2004
+    if exc.status == 413:
         return f"request body too large ({exc.text or 'over the limit'})"
-    if exc.status == 405:  # noqa: PLR2004
+    if exc.status == 405:
         return f"method not allowed; use {', '.join(sorted(getattr(exc, 'allowed_methods', ())))}"
     return exc.reason
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import MultiMapping
 
 from engine.errors import BadRequest, InvalidRecord, PayloadTooLarge, UnsupportedMediaType
 from engine.services import parse_search_params
-from server.middleware import SERVICES
+from server.middleware import MAX_BODY, SERVICES
 from server.render import health_json, page_json, report_json, torrent_json
 
 JSON = "application/json"
@@ -31,6 +31,8 @@ async def ingest_one(request: web.Request) -> web.Response:
         obj = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidRecord("body", f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRecord("body", "JSON nested too deeply") from None
     report = await request.app[SERVICES].ingest.ingest_one(obj)
     return web.json_response(report_json(report))
 
@@ -92,7 +94,7 @@ def _require_type(request: web.Request, allowed: tuple[str, ...]) -> str:
 
 async def _read_body(request: web.Request, limit: int | None = None) -> bytes:
     """The body, refused with 413 when over `limit` (or the app's client_max_size)."""
-    limit = limit or request.app._client_max_size  # noqa: SLF001 - aiohttp keeps it private
+    limit = limit or request.app[MAX_BODY]
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"body of {request.content_length} bytes; the limit is {limit}")
     chunks: list[bytes] = []
@@ -108,13 +110,11 @@ async def _read_body(request: web.Request, limit: int | None = None) -> bytes:
     return body
 
 
-async def _multipart_torrent(
-    request: web.Request, limit: int, source: str
-) -> tuple[bytes, str]:
+async def _multipart_torrent(request: web.Request, limit: int, source: str) -> tuple[bytes, str]:
     reader = await request.multipart()
     data: bytes | None = None
     while (part := await reader.next()) is not None:
-        if not isinstance(part, web.BodyPartReader):
+        if not isinstance(part, BodyPartReader):
             continue
         if part.name == "source":
             source = (await part.text())[:100]

@@ -45,13 +45,14 @@ from guessit import guessit
 _log = logging.getLogger(__name__)
 
 MAX_TITLE_CHARS: Final = 512
-"""Longer input is cut: real release names are under 300 chars and guessit's cost grows with length."""
+"""Longer input is cut: release names are under 300 chars; guessit's cost grows with length."""
 
 CACHE_SIZE: Final = 32_768
 """Parsed titles kept per process; the same title is seen from many sources and pages."""
 
 _GUESSIT_OPTIONS: Final[Mapping[str, object]] = {"name_only": True}
-# name_only: a torrent title is a name, not a path; "AC/DC - Back in Black" has no folder.
+# name_only: a torrent title is a name, not a path: in "Show 1/2 S01E01" the slash does not
+# start a file name (without it guessit's title would be "2").
 
 _JUNK_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffd]+")
 _SPACES_RE: Final = re.compile(r"\s+")
@@ -134,6 +135,16 @@ _OTHER_FLAGS: Final[Mapping[str, str]] = {
 }
 
 
+def words(*alternatives: str) -> re.Pattern[str]:
+    r"""A case-insensitive regex matching any alternative as a whole word of a title.
+
+    A space in an alternative matches any run of separators, so "pc game" also finds
+    "PC.Game" and "PC_Game"; write an optional separator as `[\W_]?`.
+    """
+    joined = "|".join(alt.replace(" ", r"[\W_]+") for alt in alternatives)
+    return re.compile(rf"(?<![a-z0-9])(?:{joined})(?![a-z0-9])", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedTitle:
     """What a release name says about its content, normalized (see the module docstring).
@@ -144,20 +155,20 @@ class ParsedTitle:
 
     title: str = ""
     year: int | None = None
-    season: int | None = None
-    seasons: tuple[int, ...] = ()
-    episode: int | None = None
-    episodes: tuple[int, ...] = ()
-    date: dt.date | None = None
+    season: int | None = None  # the first of `seasons`
+    seasons: tuple[int, ...] = ()  # every season of a pack ("S01-S08")
+    episode: int | None = None  # the first of `episodes`
+    episodes: tuple[int, ...] = ()  # every episode of a multi-episode release
+    date: dt.date | None = None  # air date of a daily show
     resolution: str | None = None
     video_codec: str | None = None
     audio: str | None = None
     media_source: str | None = None
     release_group: str | None = None
     languages: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
-    guessit_type: str | None = None
-    container: str | None = None
+    flags: tuple[str, ...] = ()  # REPACK, PROPER, Remux, HDR, DV, 3D, editions...
+    guessit_type: str | None = None  # "movie" or "episode": guessit's guess, often wrong
+    container: str | None = None  # file extension named in the title ("mkv")
 
 
 EMPTY: Final = ParsedTitle()
@@ -314,7 +325,9 @@ def _audio(match: Mapping[str, object]) -> str | None:
     codecs = [_AUDIO_CODECS.get(name, name) for name in _strs(match.get("audio_codec"))]
     if not codecs:
         return None
-    profiles = [_AUDIO_PROFILES[p] for p in _strs(match.get("audio_profile")) if p in _AUDIO_PROFILES]
+    profiles = [
+        _AUDIO_PROFILES[p] for p in _strs(match.get("audio_profile")) if p in _AUDIO_PROFILES
+    ]
     channels = _first_str(match.get("audio_channels"))
     parts = list(dict.fromkeys(codecs))
     if profiles and parts[0] in ("DTS-HD", "DTS"):

@@ -1,1 +1,1 @@
-"""Search backends: the `SearchIndex` protocol and its implementations (derived from the database)."""
+"""Search backends: the `SearchIndex` protocol and its implementations (derived data)."""

@@ -10,13 +10,14 @@ idempotent): the index converges on the database, never the other way round.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from engine.errors import SearchIndexError
+from engine.errors import MinatoError
 from engine.search.base import SearchIndex
 from engine.store.reads import hash_pages, index_documents, outbox_batch, torrent_count
 from engine.store.schema import index_outbox
@@ -63,18 +64,19 @@ class IndexDrainer:
             try:
                 moved = await asyncio.to_thread(self.drain_once)
                 failures = 0
-            except SearchIndexError as exc:
+            except Exception as exc:  # the server must outlive a failing index: retry with backoff
                 failures += 1
-                log.warning("search index update failed (%s); retrying", exc)
+                if isinstance(exc, MinatoError):
+                    log.warning("search index update failed (%s); retrying", exc)
+                else:
+                    log.exception("BUG while updating the search index; retrying")
                 moved = 0
-                await asyncio.sleep(min(30.0, self._poll_s * 2**failures))
+                await asyncio.sleep(min(60.0, self._poll_s * 2**failures))
             if moved:
                 continue  # more may wait
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
-            except TimeoutError:
-                pass
 
     def drain_once(self) -> int:
         """Index one batch of outbox rows; returns how many rows it consumed."""

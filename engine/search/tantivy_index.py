@@ -33,7 +33,9 @@ from engine.models import IndexDocument, IndexHit, IndexPage, IndexStats, Search
 __all__ = ["TantivyIndex", "build_schema", "health_boost", "query_words"]
 
 _REBUILD_MARKER = "minato-rebuild-needed"
-_TITLE_WEIGHT = 2.0  # a word in the title counts twice a word in the file list
+_TEXT_FIELDS = (("title", 2.0), ("files_text", 1.0))  # a title word counts twice a file's
+_MIN_EXPANDED_PREFIX = 3  # shorter last words match by regex, not term expansion
+_MAX_EXPANSIONS = 50  # as tantivy's own phrase-prefix expansion limit
 _BUSY_HINT = (
     "the search index at {path} is used by another Minato process (for example a running "
     "`minato serve`); stop it or make this change through it"
@@ -159,29 +161,23 @@ class TantivyIndex:
             return
         latest = {doc.info_hash: doc for doc in docs}
         now = time.time()
-        with self._lock, _failures("upsert"):
-            writer = self._writable()
+        with self._lock, _failures("upsert"), self._transaction() as writer:
             for info_hash, doc in latest.items():
                 writer.delete_documents_by_term("info_hash", info_hash)
                 writer.add_document(self._document(doc, now))
-            self._commit(writer)
 
     def delete(self, info_hashes: Sequence[str]) -> None:
         """Remove documents by info hash and commit; unknown hashes are ignored."""
         if not info_hashes:
             return
-        with self._lock, _failures("delete"):
-            writer = self._writable()
+        with self._lock, _failures("delete"), self._transaction() as writer:
             for info_hash in set(info_hashes):
                 writer.delete_documents_by_term("info_hash", info_hash)
-            self._commit(writer)
 
     def clear(self) -> None:
         """Remove every document (before a rebuild) and commit."""
-        with self._lock, _failures("clear"):
-            writer = self._writable()
+        with self._lock, _failures("clear"), self._transaction() as writer:
             writer.delete_all_documents()
-            self._commit(writer)
 
     def search(self, query: SearchQuery) -> IndexPage:
         """Matching info hashes, ordered and paged, with the total number of matches."""
@@ -201,7 +197,11 @@ class TantivyIndex:
             else:  # relevance without words: newest first
                 options["order_by_field"] = "published"
             result = searcher.search(
-                self._query(words, query), limit=limit, count=True, offset=offset, **options
+                self._query(words, query, searcher),
+                limit=limit,
+                count=True,
+                offset=offset,
+                **options,
             )
             total = int(result.count)  # type: ignore[attr-defined]  # not in tantivy's stub
             if query.limit <= 0:
@@ -231,9 +231,8 @@ class TantivyIndex:
             self.path.mkdir(parents=True, exist_ok=True)
             where = str(self.path)
             if not tantivy.Index.exists(where):
-                index = tantivy.Index(self._schema, where)
-                (self.path / _REBUILD_MARKER).touch()
-                return index
+                (self.path / _REBUILD_MARKER).touch()  # first, in case we crash next
+                return tantivy.Index(self._schema, where)
             reason = None
             try:
                 index = tantivy.Index.open(where)
@@ -248,9 +247,8 @@ class TantivyIndex:
                 )
             with suppress(ValueError):  # an unreadable index cannot be locked: go ahead
                 self._take_writer(tantivy.Index.open(where)).wait_merging_threads()
-            index = tantivy.Index(self._schema, where, reuse=False)
             (self.path / _REBUILD_MARKER).touch()
-            return index
+            return tantivy.Index(self._schema, where, reuse=False)
 
     def _take_writer(self, index: tantivy.Index) -> tantivy.IndexWriter:
         """A writer on `index`, or `IndexBusy` when another process holds its lock."""
@@ -269,14 +267,22 @@ class TantivyIndex:
             self._writer = self._take_writer(self._index)
         return self._writer
 
-    def _commit(self, writer: tantivy.IndexWriter) -> None:
-        """Commit, then reload so the change is searchable when the call returns."""
+    @contextmanager
+    def _transaction(self) -> Iterator[tantivy.IndexWriter]:
+        """The writer for one batch: commit and reload after it, or roll it all back.
+
+        Rolling back matters: a half-applied batch left in the writer would otherwise be
+        committed by the next, unrelated call. The caller holds `_lock`.
+        """
+        writer = self._writable()
         try:
+            yield writer
             writer.commit()
-        except Exception:
-            writer.rollback()
+        except BaseException:
+            with suppress(Exception):
+                writer.rollback()
             raise
-        self._index.reload()
+        self._index.reload()  # searchable as soon as the call returns
 
     def _release_writer(self) -> None:
         if self._writer is not None:
@@ -308,24 +314,44 @@ class TantivyIndex:
                 fields[name] = int(value)
         return tantivy.Document.from_dict(fields, self._schema)
 
-    def _query(self, words: list[str], query: SearchQuery) -> tantivy.Query:
+    def _completions(
+        self, searcher: tantivy.Searcher, field: str, prefix: str
+    ) -> list[tantivy.Query]:
+        """Queries for every indexed word of `field` that starts with `prefix`.
+
+        Expanding to term queries keeps BM25 scoring and costs one posting scan for a
+        complete word ('1080p' has no longer completion), where a prefix query scores
+        a constant and needs the exact term beside it. Short or prolific prefixes
+        ('a', 's0') use a constant-score regex instead, as listing their terms is slow;
+        tokens are alphanumeric, but lowercasing can add marks ('İ' -> 'i̇'), so anything
+        else is escaped.
+        """
+        schema = self._schema
+        if len(prefix) >= _MIN_EXPANDED_PREFIX:
+            terms = searcher.terms_with_prefix(field, prefix, limit=_MAX_EXPANSIONS + 1)
+            if len(terms) <= _MAX_EXPANSIONS:
+                return [tantivy.Query.term_query(schema, field, term) for term, _ in terms]
+        # Not phrase_prefix_query: tantivy caps it at 50 expansions, silently.
+        pattern = "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in prefix) + ".*"
+        return [
+            tantivy.Query.term_query(schema, field, prefix),
+            tantivy.Query.regex_query(schema, field, pattern),
+        ]
+
+    def _query(
+        self, words: list[str], query: SearchQuery, searcher: tantivy.Searcher
+    ) -> tantivy.Query:
         """All words (the last also as a prefix) in title or files, AND every filter."""
         schema, must = self._schema, tantivy.Occur.Must
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for position, word in enumerate(words):
-            alternatives = [
-                tantivy.Query.boost_query(
-                    tantivy.Query.term_query(schema, "title", word), _TITLE_WEIGHT
-                ),
-                tantivy.Query.term_query(schema, "files_text", word),
-            ]
-            if position == len(words) - 1:  # search-as-you-type; constant-score prefix
-                alternatives += [
-                    tantivy.Query.boost_query(
-                        tantivy.Query.phrase_prefix_query(schema, "title", [word]), _TITLE_WEIGHT
-                    ),
-                    tantivy.Query.phrase_prefix_query(schema, "files_text", [word]),
-                ]
+            alternatives: list[tantivy.Query] = []
+            for field, weight in _TEXT_FIELDS:
+                if position < len(words) - 1:
+                    found = [tantivy.Query.term_query(schema, field, word)]
+                else:
+                    found = self._completions(searcher, field, word)
+                alternatives += [tantivy.Query.boost_query(q, weight) for q in found]
             clauses.append((must, _any_of(alternatives)))
         for name, value in (
             ("year", query.year),
@@ -361,7 +387,7 @@ def _any_of(queries: list[tantivy.Query]) -> tantivy.Query:
 
 def _filter(query: tantivy.Query) -> tantivy.Query:
     """A condition that must hold but adds nothing to the score (so it cannot reorder hits)."""
-    return query
+    return tantivy.Query.const_score_query(query, 0.0)
 
 
 def _utc(at: datetime) -> datetime:

@@ -65,7 +65,9 @@ class IngestService:
         """NDJSON: one record per line; a malformed line is rejected with its index."""
         return await self.ingest_items(decode_ndjson(body))
 
-    async def ingest_torrent(self, data: bytes, source: str = DEFAULT_UPLOAD_SOURCE) -> IngestReport:
+    async def ingest_torrent(
+        self, data: bytes, source: str = DEFAULT_UPLOAD_SOURCE
+    ) -> IngestReport:
         """A .torrent file: parsed with libtorrent, kept so it can be served back.
 
         Raises:

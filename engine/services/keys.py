@@ -27,7 +27,7 @@ from engine.store.writer import Writer
 _CACHE_TTL_S = 5.0
 _MISS_RELOAD_S = 1.0
 _TOUCH_EVERY_S = 60.0
-SECRET_FILE = "internal_secret"
+SECRET_FILE = "internal_secret"  # noqa: S105 - a file name, not a secret
 
 
 def digest(secret: str) -> str:
@@ -64,19 +64,21 @@ class KeyService:
     async def create(self, name: str) -> NewApiKey:
         """A new key; its secret is in the answer and nowhere else."""
         name = name.strip()
-        if not name or len(name) > 128:  # noqa: PLR2004
+        if not name or len(name) > 128:
             raise BadRequest("name: must be 1-128 characters")
         secret = secrets.token_hex(16)
         now = datetime.now(UTC)
         info = await asyncio.wrap_future(
             self._writer.call(
-                lambda c: insert_key(c, name=name, prefix=secret[:8], key_hash=digest(secret), now=now)
+                lambda c: insert_key(
+                    c, name=name, prefix=secret[:8], key_hash=digest(secret), now=now
+                )
             )
         )
         self._loaded_at = -1e9
         return NewApiKey(info=info, secret=secret)
 
-    async def list(self) -> list[ApiKeyInfo]:
+    async def list_all(self) -> list[ApiKeyInfo]:
         """Every key (prefix only), oldest first."""
         return await asyncio.to_thread(self._list)
 
@@ -111,9 +113,7 @@ class KeyService:
 
     def verify_internal(self, supplied: str | None) -> bool:
         """Whether `supplied` is the workers' internal secret."""
-        return bool(supplied) and hmac.compare_digest(
-            digest(supplied or ""), self._internal_digest
-        )
+        return bool(supplied) and hmac.compare_digest(digest(supplied or ""), self._internal_digest)
 
     def _match(self, wanted: str) -> bool:
         matched = False

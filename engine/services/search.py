@@ -128,7 +128,7 @@ def _kinds(raw: str) -> tuple[ContentKind, ...]:
 def _categories(raw: str) -> tuple[int, ...]:
     cats = []
     for part in filter(None, (p.strip() for p in raw.split(","))):
-        if not part.isdigit() or len(part) > 7:  # noqa: PLR2004
+        if not part.isdigit() or len(part) > 7:
             raise BadRequest(f"category: {part[:20]!r} is not a category number")
         cats.append(int(part))
     return tuple(cats)

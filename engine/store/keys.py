@@ -54,9 +54,7 @@ def revoke_key(conn: Connection, ref: str, now: datetime) -> list[ApiKeyInfo]:
     rows = conn.execute(query).all()
     if rows:
         conn.execute(
-            update(api_keys)
-            .where(api_keys.c.id.in_([r.id for r in rows]))
-            .values(revoked_at=now)
+            update(api_keys).where(api_keys.c.id.in_([r.id for r in rows])).values(revoked_at=now)
         )
     return [dataclasses.replace(_info(r), revoked_at=now) for r in rows]
 

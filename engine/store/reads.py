@@ -19,8 +19,8 @@ from engine.models import (
     Torrent,
     TorrentSummary,
 )
-from engine.torrent import build_magnet
 from engine.store.schema import files, index_outbox, metainfo, sightings, torrents
+from engine.torrent import build_magnet
 
 _IN_CHUNK = 500
 _FILES_TEXT_LIMIT = 4000  # characters of file paths indexed per torrent
@@ -94,7 +94,9 @@ def torrent_detail(conn: Connection, info_hash: str) -> Torrent | None:
         select(sightings).where(sightings.c.info_hash == info_hash).order_by(sightings.c.source)
     ).all()
     file_rows = conn.execute(
-        select(files.c.path, files.c.size).where(files.c.info_hash == info_hash).order_by(files.c.id)
+        select(files.c.path, files.c.size)
+        .where(files.c.info_hash == info_hash)
+        .order_by(files.c.id)
     ).all()
     has_metainfo = conn.execute(
         select(func.count()).select_from(metainfo).where(metainfo.c.info_hash == info_hash)
@@ -153,36 +155,38 @@ def index_documents(conn: Connection, hashes: Sequence[str]) -> list[IndexDocume
         )
         for info_hash, path in conn.execute(query):
             paths.setdefault(info_hash, []).append(path)
-        for row in conn.execute(select(torrents).where(torrents.c.info_hash.in_(chunk))):
-            docs.append(
-                IndexDocument(
-                    info_hash=row.info_hash,
-                    title=row.title,
-                    files_text=" ".join(paths.get(row.info_hash, ()))[:_FILES_TEXT_LIMIT],
-                    kind=row.kind,
-                    category=row.category,
-                    year=row.year,
-                    season=row.season,
-                    episode=row.episode,
-                    resolution=row.resolution,
-                    sources=tuple(sources.get(row.info_hash, ())),
-                    imdb_id=row.imdb_id,
-                    tmdb_id=row.tmdb_id,
-                    tvdb_id=row.tvdb_id,
-                    seeders=row.seeders or 0,
-                    size=row.size or 0,
-                    published_at=row.published_at or row.first_seen,
-                )
-            )
+        rows = conn.execute(select(torrents).where(torrents.c.info_hash.in_(chunk)))
+        docs.extend(_document(row, paths, sources) for row in rows)
     return docs
+
+
+def _document(
+    row: Row[Any], paths: dict[str, list[str]], sources: dict[str, list[str]]
+) -> IndexDocument:
+    return IndexDocument(
+        info_hash=row.info_hash,
+        title=row.title,
+        files_text=" ".join(paths.get(row.info_hash, ()))[:_FILES_TEXT_LIMIT],
+        kind=row.kind,
+        category=row.category,
+        year=row.year,
+        season=row.season,
+        episode=row.episode,
+        resolution=row.resolution,
+        sources=tuple(sources.get(row.info_hash, ())),
+        imdb_id=row.imdb_id,
+        tmdb_id=row.tmdb_id,
+        tvdb_id=row.tvdb_id,
+        seeders=row.seeders or 0,
+        size=row.size or 0,
+        published_at=row.published_at or row.first_seen,
+    )
 
 
 def outbox_batch(conn: Connection, limit: int) -> list[tuple[int, str]]:
     """The oldest outbox rows (id, info hash), at most `limit`."""
     query = (
-        select(index_outbox.c.id, index_outbox.c.info_hash)
-        .order_by(index_outbox.c.id)
-        .limit(limit)
+        select(index_outbox.c.id, index_outbox.c.info_hash).order_by(index_outbox.c.id).limit(limit)
     )
     return [(row_id, info_hash) for row_id, info_hash in conn.execute(query)]
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, case, func, select
+from sqlalchemy import Connection, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.models import ClassifiedRecord, TorrentRecord
@@ -45,10 +45,11 @@ _FILLED = (  # torrent columns a later sighting may fill but never overwrite
     "description",
 )
 
+
 def upsert_records(
     conn: Connection, items: Sequence[ClassifiedRecord], now: datetime
 ) -> list[bool]:
-    """Store `items` in the current transaction; returns, per item, True when it created a torrent."""
+    """Store `items` in the current transaction; per item, True when it created a torrent."""
     if not items:
         return []
     hashes = list(dict.fromkeys(item.record.info_hash for item in items))
@@ -75,20 +76,21 @@ def upsert_records(
         conn.execute(files.insert(), [row for rows in file_rows.values() for row in rows])
     _upsert_sightings(conn, items, now)
     _keep_metainfo(conn, items)
-    conn.execute(
-        index_outbox.insert(), [{"info_hash": h, "queued_at": now} for h in merged]
-    )
+    conn.execute(index_outbox.insert(), [{"info_hash": h, "queued_at": now} for h in merged])
     _count_ingest(conn, items, created, now)
     return created
 
-def _dialect_insert(conn: Connection, table: Any) -> Insert:
+
+def _dialect_insert(conn: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 
+
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), _IN_CHUNK):
         yield values[start : start + _IN_CHUNK]
+
 
 def _existing_file_counts(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
@@ -98,6 +100,7 @@ def _existing_file_counts(conn: Connection, hashes: Sequence[str]) -> dict[str, 
         )
         found.update((h, n) for h, n in conn.execute(query))
     return found
+
 
 def _torrent_row(item: ClassifiedRecord, now: datetime) -> dict[str, Any]:
     rec, cls = item.record, item.classification
@@ -130,8 +133,10 @@ def _torrent_row(item: ClassifiedRecord, now: datetime) -> dict[str, Any]:
         "description": rec.description,
     }
 
+
 def _files_size(rec: TorrentRecord) -> int | None:
     return sum(f.size for f in rec.files) if rec.files else None
+
 
 def _merge_rows(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Two sightings of one hash in one batch: the later refreshes, the earlier fills."""
@@ -143,6 +148,7 @@ def _merge_rows(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if merged[key] is None:
             merged[key] = new[key]
     return merged
+
 
 def _upsert_torrents(conn: Connection, rows: list[dict[str, Any]]) -> None:
     stmt = _dialect_insert(conn, torrents)
@@ -156,6 +162,7 @@ def _upsert_torrents(conn: Connection, rows: list[dict[str, Any]]) -> None:
     }
     update.update({name: func.coalesce(t[name], excluded[name]) for name in _FILLED})
     conn.execute(stmt.on_conflict_do_update(index_elements=[t.info_hash], set_=update), rows)
+
 
 def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: datetime) -> None:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -185,6 +192,7 @@ def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: 
         list(rows.values()),
     )
 
+
 def _keep_metainfo(conn: Connection, items: Sequence[ClassifiedRecord]) -> None:
     rows = {
         item.record.info_hash: {"info_hash": item.record.info_hash, "data": item.record.metainfo}
@@ -194,6 +202,7 @@ def _keep_metainfo(conn: Connection, items: Sequence[ClassifiedRecord]) -> None:
     if rows:
         stmt = _dialect_insert(conn, metainfo).on_conflict_do_nothing()
         conn.execute(stmt, list(rows.values()))
+
 
 def _count_ingest(
     conn: Connection, items: Sequence[ClassifiedRecord], created: Sequence[bool], now: datetime

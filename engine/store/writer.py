@@ -125,7 +125,7 @@ class Writer:
         try:
             with self._engine.begin() as conn:
                 results = [upsert_records(conn, job.items, now) for job in group]
-        except Exception as exc:  # noqa: BLE001 - fall back to one transaction per job
+        except Exception as exc:
             if len(group) == 1:
                 self._fail(group[0].future, exc)
                 return
@@ -141,7 +141,7 @@ class Writer:
         try:
             with self._engine.begin() as conn:
                 result = job.fn(conn)
-        except Exception as exc:  # noqa: BLE001 - delivered to the caller through its future
+        except Exception as exc:
             self._fail(job.future, exc)
             return
         self._committed()

@@ -27,7 +27,7 @@ from engine.search.base import SearchIndex
 
 def info_hash(name: str) -> str:
     """A stable, realistic 40-hex info hash derived from `name`."""
-    return hashlib.sha1(name.encode()).hexdigest()
+    return hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()
 
 
 def when(year: int, month: int = 1, day: int = 1) -> datetime:
@@ -363,7 +363,10 @@ class SearchIndexContract:
 
     def test_relevance_prefers_healthy_then_recent(self, index: SearchIndex) -> None:
         title = "Big.Buck.Bunny.2008.1080p.WEB-DL.x264-OPEN"
-        recent, old = datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) - timedelta(days=5000)
+        recent, old = (
+            datetime.now(UTC) - timedelta(days=30),
+            datetime.now(UTC) - timedelta(days=5000),
+        )
         docs = [
             IndexDocument(info_hash=info_hash(name), title=title, seeders=s, published_at=at)
             for name, s, at in [

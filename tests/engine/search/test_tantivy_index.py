@@ -8,6 +8,7 @@ commits after a reload, and rebuilding an index left by an incompatible schema.
 from __future__ import annotations
 
 import math
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,6 +85,42 @@ def test_second_instance_reads_while_first_writes(folder: Path) -> None:
     other.close()
 
 
+def test_failed_batch_is_rolled_back_entirely(folder: Path) -> None:
+    index = open_index(folder)
+    broken = IndexDocument(info_hash=info_hash("bad"), title="Broken.Year", year=2**70)
+    with pytest.raises(SearchIndexError, match="upsert failed"):
+        index.upsert([CORPUS[UBUNTU], broken])
+    index.upsert([CORPUS[MATRIX_1080]])  # must not commit the failed batch's leftovers
+    assert found(index) == {MATRIX_1080}
+    index.close()
+
+
+def test_searches_run_while_another_thread_writes(folder: Path) -> None:
+    index = open_index(folder)
+    batches = [
+        [
+            IndexDocument(info_hash=info_hash(f"{b}-{n}"), title=f"Show.S{b:02d}E{n:02d}.720p")
+            for n in range(1, 21)
+        ]
+        for b in range(1, 11)
+    ]
+
+    def write_all() -> None:
+        for batch in batches:
+            index.upsert(batch)
+
+    writer = threading.Thread(target=write_all)
+    writer.start()
+    totals = []
+    while writer.is_alive():
+        totals.append(index.search(SearchQuery(text="show 720")).total)
+    writer.join()
+    assert totals == sorted(totals)  # commits only ever add whole batches
+    assert all(total % 20 == 0 for total in totals)
+    assert index.search(SearchQuery(text="show 720")).total == 200
+    index.close()
+
+
 def test_read_only_reader_sees_commits_after_reload(folder: Path) -> None:
     writer = open_index(folder)
     reader = open_index(folder, read_only=True)
@@ -122,14 +159,18 @@ def write_old_index(folder: Path) -> tantivy.Index:
     return old
 
 
+def flagged(index: TantivyIndex) -> bool:
+    return index.needs_rebuild
+
+
 def test_outdated_schema_is_recreated_empty_and_flagged(folder: Path) -> None:
     write_old_index(folder)
     index = open_index(folder)
-    assert index.needs_rebuild
+    assert flagged(index)
     assert index.stats().documents == 0
     index.upsert(list(CORPUS.values()))
     index.mark_rebuilt()
-    assert not index.needs_rebuild
+    assert not flagged(index)
     index.close()
     again = open_index(folder)
     assert not again.needs_rebuild
@@ -148,8 +189,9 @@ def test_rebuild_flag_survives_a_crash_before_the_rebuild(folder: Path) -> None:
 
 def test_new_index_asks_for_a_fill_from_the_database(folder: Path) -> None:
     index = open_index(folder)
-    assert index.needs_rebuild
+    assert flagged(index)
     index.mark_rebuilt()
+    assert not flagged(index)
     index.close()
     assert not open_index(folder).needs_rebuild
 
@@ -204,6 +246,43 @@ def test_filters_ignore_case_and_padding(folder: Path) -> None:
     index.upsert(list(CORPUS.values()))
     assert found(index, resolution=" 1080P", source="YTS") == {MATRIX_1080}
     assert found(index, imdb_id="TT0133093", year=1999, text="grp") == {MATRIX_1080}
+    index.close()
+
+
+@pytest.mark.parametrize("typed", ["pa", "pac", "pack", "pack0"])
+def test_prefix_with_many_completions_matches_them_all(folder: Path, typed: str) -> None:
+    # More completions than the term-expansion limit forces the prefix-query fallback.
+    index = open_index(folder)
+    docs = [
+        IndexDocument(info_hash=info_hash(str(n)), title=f"Texture.Pack{n:03d}.2019-GRP")
+        for n in range(120)
+    ]
+    index.upsert(docs)
+    expected = 120 if typed != "pack0" else 100
+    assert index.search(SearchQuery(text=f"texture {typed}", limit=0)).total == expected
+    assert index.search(SearchQuery(text=f"{typed} texture", limit=0)).total == 0
+    index.close()
+
+
+@pytest.mark.parametrize("typed", ["İ", "İs", "İstan", "İstanbul", "kanat 1080"])
+def test_prefix_with_a_mark_added_by_lowercasing(folder: Path, typed: str) -> None:
+    # 'İ' lowercases to 'i' + U+0307, a non-alphanumeric the prefix regex must escape.
+    index = open_index(folder)
+    index.upsert([IndexDocument(info_hash=info_hash("i"), title="İstanbul.Kanat.2011.1080p")])
+    assert index.search(SearchQuery(text=typed)).total == 1
+    index.close()
+
+
+def test_filters_do_not_change_relevance_scores(folder: Path) -> None:
+    index = open_index(folder)
+    index.upsert(list(CORPUS.values()))
+    plain = {h.info_hash: h.score for h in index.search(SearchQuery(text="matrix")).hits}
+    # 1337x is one of two sources on one release and the only one on the other: a scored
+    # term on that multi-valued field would score them differently.
+    filtered = index.search(SearchQuery(text="matrix", source="1337x", year=1999)).hits
+    scores = {h.info_hash: h.score for h in filtered}
+    assert len(scores) == 2
+    assert scores == {key: plain[key] for key in scores}
     index.close()
 
 

@@ -1,0 +1,76 @@
+"""Shared fixtures: settings in a temp data dir, database URLs (SQLite always, PostgreSQL when
+MINATO_TEST_DATABASE_URL is set), and an opened `Core`.
+
+PostgreSQL tests skip with a visible reason when no server is configured, and fail instead
+when MINATO_REQUIRE_POSTGRES=1 (as `.ci/run` sets), so CI can never skip them silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.config import Settings, load_settings
+from engine.core import Core
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_ENV = "MINATO_TEST_DATABASE_URL"
+
+
+def postgres_url() -> str | None:
+    """The test PostgreSQL URL, or None (skip) / a failure when it is required but absent."""
+    url = os.environ.get(PG_ENV)
+    if not url and os.environ.get("MINATO_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"MINATO_REQUIRE_POSTGRES=1 but {PG_ENV} is not set")
+    return url
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the test database so each test starts from an empty schema."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind: a SQLite file, and PostgreSQL when available."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'minato.sqlite3'}"
+    url = postgres_url()
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (`.ci/run` starts a server and sets it)")
+    reset_postgres(url)
+    return url
+
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    """Settings with the data dir in tmp_path; keyword args are 'section.key' overrides."""
+
+    def make(database_url: str = "", **overrides: Any) -> Settings:
+        values: dict[str, Any] = {"storage.data_dir": str(tmp_path / "data")}
+        if database_url:
+            values["storage.database_url"] = database_url
+        values.update({k.replace("__", "."): v for k, v in overrides.items()})
+        return load_settings(tmp_path / "absent.toml", {}, values)
+
+    return make
+
+
+@pytest.fixture
+def core(make_settings: SettingsFactory, database_url: str) -> Iterator[Core]:
+    """An opened engine (no classifier processes, for speed) on each database kind."""
+    opened = Core.open(make_settings(database_url, **{"pipeline.classify": False}))
+    yield opened
+    opened.close()
