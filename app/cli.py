@@ -385,9 +385,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
     from rich.table import Table
 
     table = Table(*headers)
+    if headers[-1] == "info hash":  # a hash is only useful whole, to copy
+        table.columns[-1].no_wrap = True
+        table.columns[-1].min_width = 40
     for row in rows:
         table.add_row(*row)
-    Console(width=max(100, Console().width)).print(table)
+    Console(width=max(140, Console().width)).print(table)
 
 
 def _size(size: int | None) -> str:

@@ -104,7 +104,9 @@ class Core:
         return cls(settings, database, index, writer, drainer, classifier, services, pipeline)
 
     def needs_rebuild(self) -> bool:
-        """True when the index is empty but the database is not (index folder lost or reset)."""
+        """True when the index was (re)created, or is empty while the database is not."""
+        if self.index.needs_rebuild:
+            return True
         if self.index.stats().documents > 0:
             return False
         with self.database.reader.connect() as conn:

@@ -21,6 +21,9 @@ _PATTERNS = (
 )
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactSecrets(logging.Filter):
     """Masks API keys, internal secrets and URL passwords in log records."""
 
@@ -30,6 +33,13 @@ class RedactSecrets(logging.Filter):
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Tracebacks quote request lines and URLs too (aiohttp's LineTooLong does).
+            record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

@@ -10,10 +10,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from engine.errors import InvalidRecord
-from engine.models import RawRecord, TorrentRecord
+from engine.models import FileEntry, RawRecord, TorrentRecord
 from engine.torrent import normalize_info_hash, parse_magnet
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # C0, DEL and C1 controls
+_NUL = re.compile("\x00")  # PostgreSQL text cannot hold it; SQLite would keep it silently
 _IMDB = re.compile(r"^(?:tt)?(\d{5,10})$", re.IGNORECASE)
 _FUTURE_SLACK = timedelta(days=1)  # clock skew between a site and us
 
@@ -36,17 +37,30 @@ def normalize(raw: RawRecord, now: datetime) -> TorrentRecord:
         size=size,
         seeders=raw.seeders,
         leechers=raw.leechers,
-        source_url=raw.source_url,
+        source_url=_one_line(raw.source_url),
         category=raw.category.strip() if raw.category and raw.category.strip() else None,
         published_at=_utc(raw.published_at, now),
-        files=raw.files,
-        description=raw.description or None,
+        files=_clean_files(raw.files),
+        description=_NUL.sub("", raw.description or "") or None,
         imdb_id=_imdb(raw.imdb_id),
         tmdb_id=raw.tmdb_id,
         tvdb_id=raw.tvdb_id,
-        trackers=trackers,
+        trackers=tuple(t for t in (_one_line(t) for t in trackers) if t),
         metainfo=raw.metainfo,
     )
+
+
+def _one_line(value: str | None) -> str | None:
+    """URLs and tracker addresses: no control characters at all."""
+    if value is None:
+        return None
+    return _CONTROL.sub("", value).strip() or None
+
+
+def _clean_files(entries: tuple[FileEntry, ...]) -> tuple[FileEntry, ...]:
+    if not any(_CONTROL.search(f.path) for f in entries):
+        return entries
+    return tuple(FileEntry(path=_CONTROL.sub("_", f.path), size=f.size) for f in entries)
 
 
 def _identity(raw: RawRecord) -> tuple[str, tuple[str, ...], int | None]:
@@ -75,6 +89,18 @@ def _utc(value: datetime | None, now: datetime) -> datetime | None:
     if value.year < 1990:
         raise InvalidRecord("published_at", f"is before BitTorrent existed ({value.isoformat()})")
     return value
+
+
+def plausible_date(value: datetime | None, now: datetime | None = None) -> datetime | None:
+    """`value` if a record could carry it as `published_at`, else None.
+
+    .torrent creation dates are optional metadata, often 0 or garbage: a bad
+    one must not cost the whole torrent, so it is dropped instead of refused.
+    """
+    try:
+        return _utc(value, now or datetime.now(UTC))
+    except InvalidRecord:
+        return None
 
 
 def _imdb(value: str | None) -> str | None:

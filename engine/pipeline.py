@@ -11,9 +11,12 @@ acknowledged record is durable.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -36,6 +39,7 @@ from engine.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _CLASSIFY_CHUNK = 64  # titles per task sent to a worker process
 
 _ClassifyInput = tuple[str, tuple[FileEntry, ...], str | None]
@@ -58,7 +62,21 @@ def classify_chunk(items: Sequence[_ClassifyInput]) -> list[Classification | Non
 def make_classifier_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes for title parsing ('spawn': forking a threaded process is unsafe)."""
     count = workers or os.cpu_count() or 1
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with_parent,
+    )
+
+
+def _die_with_parent() -> None:
+    """Linux: end this worker when the server dies, even by SIGKILL (no orphans left behind)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 class Pipeline:

@@ -175,6 +175,8 @@ def decode_json_array(body: bytes) -> list[Any]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidRecord("body", f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRecord("body", "JSON nested too deeply") from None
     if not isinstance(data, list):
         raise InvalidRecord("body", f"must be a JSON array of records, not {_json_type(data)}")
     return data
@@ -194,4 +196,6 @@ def decode_ndjson(body: bytes) -> list[Any | InvalidRecord]:
             items.append(json.loads(line))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             items.append(InvalidRecord("line", f"{number}: not valid JSON: {exc}"))
+        except RecursionError:
+            items.append(InvalidRecord("line", f"{number}: JSON nested too deeply"))
     return items

@@ -52,7 +52,7 @@ async def ingest_file(request: web.Request) -> web.Response:
     ingest = request.app[SERVICES].ingest
     source = request.query.get("source", "upload")
     if kind == BITTORRENT:
-        data = await _read_body(request, ingest.max_torrent_bytes)
+        data = await _read_body(request, min(ingest.max_torrent_bytes, request.app[MAX_BODY]))
     else:
         data, source = await _multipart_torrent(request, ingest.max_torrent_bytes, source)
     report = await ingest.ingest_torrent(data, source)

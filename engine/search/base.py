@@ -33,5 +33,12 @@ class SearchIndex(Protocol):
     def stats(self) -> IndexStats:
         """Backend name, document count, location."""
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """True when the index was (re)created empty and must be refilled from the database."""
+
+    def mark_rebuilt(self) -> None:
+        """Record that the caller refilled the index from the database."""
+
     def close(self) -> None:
         """Release files, locks and threads."""

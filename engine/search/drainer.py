@@ -125,6 +125,7 @@ class IndexDrainer:
                         progress(done, total)
             if covered is not None:
                 self._writer.call(lambda c: _ack_through(c, covered)).result()
+            self._index.mark_rebuilt()
             return done
 
 

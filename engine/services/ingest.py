@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.errors import InvalidRecord
 from engine.models import IngestReport, RawRecord, Rejection
+from engine.normalize import plausible_date
 from engine.pipeline import Pipeline
 from engine.records import check_source, decode_json_array, decode_ndjson, parse_record
 from engine.torrent import parse_torrent
@@ -82,7 +83,7 @@ class IngestService:
             size=parsed.total_size,
             files=parsed.files,
             trackers=parsed.trackers,
-            published_at=parsed.creation_date,
+            published_at=plausible_date(parsed.creation_date),
             description=parsed.comment or None,
             metainfo=parsed.metainfo,
         )

@@ -2,8 +2,9 @@
 
 Keys are random, shown once, and stored as SHA-256 digests; checks compare
 digests with `hmac.compare_digest` so timing tells nothing. Active digests are
-cached briefly, and reloaded on a miss, so a key made by `minato keys create`
-in another process works at once and a revoked one stops within seconds.
+cached for a few seconds; a miss looks the digest up (one indexed read), so a
+key made by `minato keys create` in another process works at once, and a
+revoked one stops working within the cache's few seconds.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ from sqlalchemy import Engine
 
 from engine.errors import BadRequest, NotFound
 from engine.models import ApiKeyInfo, NewApiKey
-from engine.store.keys import active_key_hashes, insert_key, list_keys, revoke_key, touch_key
+from engine.store.keys import (
+    active_key_hashes,
+    insert_key,
+    is_active_key,
+    list_keys,
+    revoke_key,
+    touch_key,
+)
 from engine.store.writer import Writer
 
 _CACHE_TTL_S = 5.0
-_MISS_RELOAD_S = 1.0
 _TOUCH_EVERY_S = 60.0
 SECRET_FILE = "internal_secret"  # noqa: S105 - a file name, not a secret
 
@@ -104,9 +111,10 @@ class KeyService:
         if age > _CACHE_TTL_S:
             await asyncio.to_thread(self._reload)
         found = self._match(wanted)
-        if not found and time.monotonic() - self._loaded_at > _MISS_RELOAD_S:
-            await asyncio.to_thread(self._reload)
-            found = self._match(wanted)
+        if not found and await asyncio.to_thread(self._is_active, wanted):
+            # Made (e.g. by `minato keys create`) since the last reload: valid at once.
+            self._active = (*self._active, wanted)
+            found = True
         if found:
             self._touch(wanted)
         return found
@@ -120,6 +128,10 @@ class KeyService:
         for known in self._active:  # no early exit: every comparison costs the same
             matched |= hmac.compare_digest(known, wanted)
         return matched
+
+    def _is_active(self, wanted: str) -> bool:
+        with self._reader.connect() as conn:
+            return is_active_key(conn, wanted)
 
     def _reload(self) -> None:
         with self._lock, self._reader.connect() as conn:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from engine.models import ApiKeyInfo
 from engine.store.schema import api_keys
@@ -45,13 +46,25 @@ def active_key_hashes(conn: Connection) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
+def is_active_key(conn: Connection, key_hash: str) -> bool:
+    """Whether this digest belongs to a key that is not revoked."""
+    query = select(api_keys.c.id).where(
+        api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
+    )
+    return conn.execute(query).first() is not None
+
+
 def revoke_key(conn: Connection, ref: str, now: datetime) -> list[ApiKeyInfo]:
     """Revoke the active keys whose id, name or prefix is `ref`; returns what was revoked."""
+    # One kind of match only, the most specific first: "2" is key id 2, not also a key named "2".
     clauses = [api_keys.c.name == ref, api_keys.c.prefix == ref]
-    if ref.isdigit():
-        clauses.append(api_keys.c.id == int(ref))
-    query = select(api_keys).where(or_(*clauses), api_keys.c.revoked_at.is_(None))
-    rows = conn.execute(query).all()
+    if ref.isdigit() and len(ref) < 9:
+        clauses.insert(0, api_keys.c.id == int(ref))
+    rows: Sequence[Row[Any]] = []
+    for clause in clauses:
+        rows = conn.execute(select(api_keys).where(clause, api_keys.c.revoked_at.is_(None))).all()
+        if rows:
+            break
     if rows:
         conn.execute(
             update(api_keys).where(api_keys.c.id.in_([r.id for r in rows])).values(revoked_at=now)

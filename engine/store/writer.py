@@ -154,7 +154,9 @@ class Writer:
     @staticmethod
     def _fail(future: Future[Any], exc: Exception) -> None:
         if isinstance(exc, SQLAlchemyError):
-            log.error("database write failed: %s", exc)
-            future.set_exception(StoreError(f"database write failed: {exc}"))
+            # The driver's own message only: str(exc) carries the SQL and other records' values.
+            reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip()
+            log.error("database write failed: %s", reason)
+            future.set_exception(StoreError(f"database write failed: {reason}"))
         else:
             future.set_exception(exc)

@@ -61,8 +61,11 @@ class Api:
     key: str
     core: Core
 
-    def headers(self, auth: bool = True, **extra: str) -> dict[str, str]:
-        return {"X-Api-Key": self.key, **extra} if auth else dict(extra)
+    def headers(self, auth: bool = True, content_type: str | None = None) -> dict[str, str]:
+        headers = {"X-Api-Key": self.key} if auth else {}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        return headers
 
     async def get(self, path: str, *, auth: bool = True, **kwargs: Any) -> ClientResponse:
         return await self.client.get(path, headers=self.headers(auth), **kwargs)
@@ -70,7 +73,7 @@ class Api:
     async def post(
         self, path: str, body: bytes | str, content_type: str = JSON_TYPE, *, auth: bool = True
     ) -> ClientResponse:
-        headers = self.headers(auth, **{"Content-Type": content_type})
+        headers = self.headers(auth, content_type)
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
         # BytesIO: aiohttp warns (an error here) about large raw-bytes bodies.
         return await self.client.post(path, data=io.BytesIO(raw), headers=headers)
@@ -112,23 +115,22 @@ ApiFactory = Callable[..., Awaitable[Api]]
 
 
 @pytest.fixture
-async def make_api(request: pytest.FixtureRequest, aiohttp_client: ClientFactory) -> ApiFactory:
-    """Build an `Api` over the shared `core` (or another core) with a given body limit."""
+async def make_api(aiohttp_client: ClientFactory) -> ApiFactory:
+    """Build an `Api` over a core with a given body limit."""
 
-    async def make(max_body_bytes: int = MAX_BODY, on: Core | None = None) -> Api:
-        target: Core = on or request.getfixturevalue("core")
-        app = make_app(target.services, max_body_bytes=max_body_bytes)
+    async def make(core: Core, max_body_bytes: int = MAX_BODY) -> Api:
+        app = make_app(core.services, max_body_bytes=max_body_bytes)
         client = await aiohttp_client(app)
-        key = (await target.services.keys.create("tests")).secret
-        return Api(client=client, key=key, core=target)
+        key = (await core.services.keys.create("tests")).secret
+        return Api(client=client, key=key, core=core)
 
     return make
 
 
 @pytest.fixture
-async def api(make_api: ApiFactory) -> Api:
-    """The API with a generous body limit and a fresh, valid key."""
-    return await make_api()
+async def api(make_api: ApiFactory, core: Core) -> Api:
+    """The API over the shared `core` (each database kind), with a fresh, valid key."""
+    return await make_api(core)
 
 
 async def error_of(resp: ClientResponse, status: int) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from engine.core import Core
 from engine.torrent import parse_torrent
 from tests.server.conftest import (
+    MINATO,
     NDJSON_TYPE,
     TORRENT_TYPE,
     TORRENTS,
@@ -31,7 +31,6 @@ MATRIX = "The.Matrix.1999.1080p.BluRay.x264-GRP"
 HASH = info_hash(MATRIX)
 TORRENT = (TORRENTS / "flexget_test.torrent").read_bytes()
 TORRENT_HASH = parse_torrent(TORRENT).info_hash
-MINATO = Path(sys.executable).with_name("minato")  # the console script of this venv
 
 # (method, path, content type, body) for every route that needs credentials.
 INGEST_ROUTES: list[tuple[str, str, str, bytes]] = [
@@ -120,7 +119,9 @@ async def test_internal_secret_is_accepted_on_ingest_routes(
 async def test_internal_secret_is_refused_on_read_routes(
     stored: Api, route: tuple[str, str, str, bytes]
 ) -> None:
-    await error_of(await call(stored, route, {"X-Internal-Secret": internal_secret(stored.core)}), 401)
+    await error_of(
+        await call(stored, route, {"X-Internal-Secret": internal_secret(stored.core)}), 401
+    )
 
 
 async def test_wrong_internal_secret_and_secret_as_api_key_are_refused(stored: Api) -> None:
@@ -175,14 +176,6 @@ def cli(core: Core, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[s
     )
 
 
-KEY_CACHE_BUG = (
-    "BUG engine/services/keys.py: after a cache miss the key cache is reloaded only if the "
-    "last reload is over 1 s old (_MISS_RELOAD_S), so a key created by another process is "
-    "refused (401) when the server reloaded its cache in the second before the key was used"
-)
-
-
-@pytest.mark.xfail(strict=False, reason=KEY_CACHE_BUG + " (timing-dependent here)")
 async def test_key_made_by_minato_keys_create_works_at_once(api: Api, tmp_path: Path) -> None:
     assert (await api.get("/api/search")).status == 200  # the server has loaded its keys
     made = await asyncio.to_thread(cli, api.core, tmp_path, "keys", "create", "--name", "radarr")
@@ -216,7 +209,6 @@ async def test_key_revoked_by_minato_keys_revoke_stops_within_seconds(
     assert (await api.get("/api/search")).status == 200  # the other key is untouched
 
 
-@pytest.mark.xfail(strict=True, reason=KEY_CACHE_BUG)
 async def test_key_made_elsewhere_works_even_right_after_a_cache_reload(
     api: Api, core: Core
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from engine.core import Core
 from tests.server.conftest import (
     JSON_TYPE,
     NDJSON_TYPE,
@@ -125,8 +126,16 @@ BAD_RECORDS: list[tuple[str, Any, str]] = [
     ("source-too-long", {**record(NEW_TITLE), "source": "s" * 65}, "source"),
     ("source-url-js", {**record(NEW_TITLE), "source_url": "javascript:alert(1)"}, "source_url"),
     ("published-garbage", {**record(NEW_TITLE), "published_at": "last week"}, "published_at"),
-    ("published-future", {**record(NEW_TITLE), "published_at": "2999-01-01T00:00:00Z"}, "published_at"),
-    ("published-1970", {**record(NEW_TITLE), "published_at": "1970-01-01T00:00:00Z"}, "published_at"),
+    (
+        "published-future",
+        {**record(NEW_TITLE), "published_at": "2999-01-01T00:00:00Z"},
+        "published_at",
+    ),
+    (
+        "published-1970",
+        {**record(NEW_TITLE), "published_at": "1970-01-01T00:00:00Z"},
+        "published_at",
+    ),
     ("published-number", {**record(NEW_TITLE), "published_at": 1700000000}, "published_at"),
     ("imdb-bad", {**record(NEW_TITLE), "imdb_id": "nm0000206"}, "imdb_id"),
     ("tmdb-zero", {**record(NEW_TITLE), "tmdb_id": 0}, "tmdb_id"),
@@ -210,14 +219,6 @@ async def test_malformed_bodies_are_400(
     await guard.intact()
 
 
-NESTING_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/records.py decode_json_array/decode_ndjson: json.loads raises "
-    "RecursionError on deeply nested input, which is not caught, so the answer is 500",
-)
-
-
-@NESTING_BUG
 async def test_deeply_nested_bulk_array_is_400(guard: Guard) -> None:
     resp = await guard.api.post("/api/ingest/bulk", nested(100_000))
     error = await error_of(resp, 400)
@@ -225,7 +226,6 @@ async def test_deeply_nested_bulk_array_is_400(guard: Guard) -> None:
     await guard.intact()
 
 
-@NESTING_BUG
 async def test_deeply_nested_ndjson_line_is_rejected_alone(guard: Guard) -> None:
     good = record(NEW_TITLE)
     body = ndjson([good]) + nested(100_000).encode() + b"\n" + ndjson([record("Arrival.2016")])
@@ -290,8 +290,8 @@ async def test_json_with_a_charset_parameter_is_accepted(guard: Guard) -> None:
     assert resp.status == 200, await resp.text()
 
 
-async def test_over_the_body_limit_is_413(make_api: ApiFactory) -> None:
-    small = await make_api(max_body_bytes=4096)
+async def test_over_the_body_limit_is_413(make_api: ApiFactory, core: Core) -> None:
+    small = await make_api(core, max_body_bytes=4096)
     guard = Guard(small)
     await guard.snapshot()
     big_record = json.dumps({**record(NEW_TITLE), "description": "x" * 5000})
@@ -312,7 +312,7 @@ async def test_over_the_body_limit_is_413(make_api: ApiFactory) -> None:
             yield b" " * 1000
 
     resp = await small.client.post(
-        "/api/ingest/bulk", data=chunks(), headers=small.headers(**{"Content-Type": JSON_TYPE})
+        "/api/ingest/bulk", data=chunks(), headers=small.headers(content_type=JSON_TYPE)
     )
     await error_of(resp, 413)
     await guard.intact()
@@ -390,18 +390,8 @@ NUL_CASES = [
 
 
 @pytest.mark.parametrize("extra", [c[1] for c in NUL_CASES], ids=[c[0] for c in NUL_CASES])
-async def test_nul_characters_never_sink_a_bulk(
-    guard: Guard, extra: dict[str, Any], request: pytest.FixtureRequest
-) -> None:
-    if guard.api.core.database.dialect == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG engine/normalize.py: NUL (\\x00) is only removed from titles; in "
-                "other text fields PostgreSQL refuses it, the whole bulk fails with 500 "
-                "(valid records lost) and the 500 message carries the SQL and parameters",
-            )
-        )
+async def test_nul_characters_never_sink_a_bulk(guard: Guard, extra: dict[str, Any]) -> None:
+    # PostgreSQL text cannot hold NUL: normalization must remove it from every field.
     good = record("Arrival.2016.1080p.BluRay.x264-SPARKS", source="yts")
     hostile = {**record(NEW_TITLE, source="hostile"), **extra}
     resp = await guard.api.post("/api/ingest/bulk", json.dumps([good, hostile]))

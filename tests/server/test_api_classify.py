@@ -31,7 +31,7 @@ def classifying_core(make_settings: SettingsFactory, database_url: str) -> Itera
 
 @pytest.fixture
 async def api(make_api: ApiFactory, classifying_core: Core) -> Api:
-    made = await make_api(on=classifying_core)
+    made = await make_api(classifying_core)
     answer = await made.bulk(
         [
             record(MATRIX, seeders=1200),

@@ -39,7 +39,7 @@ async def upload_multipart(
 
 
 async def upload_raw(api: Api, data: bytes, **params: str) -> aiohttp.ClientResponse:
-    headers = api.headers(**{"Content-Type": TORRENT_TYPE})
+    headers = api.headers(content_type=TORRENT_TYPE)
     body = io.BytesIO(data)  # aiohttp warns about large raw-bytes bodies
     return await api.client.post("/api/ingest/file", data=body, headers=headers, params=params)
 
@@ -49,19 +49,7 @@ async def ok(resp: aiohttp.ClientResponse) -> dict[str, Any]:
     return await resp.json()  # type: ignore[no-any-return]
 
 
-OLD_DATE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/services/ingest.py: a valid .torrent whose optional creation date is "
-    "implausible (1970-01-15 here) is refused with 'published_at: is before BitTorrent "
-    "existed' instead of being stored without a date",
-)
-UPLOADABLE = [
-    pytest.param(name, marks=OLD_DATE_BUG) if name == "libtorrent_creation_date.torrent" else name
-    for name in GOOD + sorted(SANITIZED)
-]
-
-
-@pytest.mark.parametrize("name", UPLOADABLE)
+@pytest.mark.parametrize("name", GOOD + sorted(SANITIZED))
 async def test_every_good_torrent_is_stored_and_served_back_identical(api: Api, name: str) -> None:
     data = fixture_bytes(name)
     expected = parse_torrent(data)
@@ -113,6 +101,15 @@ async def test_v2_only_and_hybrid_torrents(api: Api) -> None:
     assert {"path": "bittorrent-v1-v2-hybrid-test/eld-dust.mkv", "size": 61_638_604} in hybrid[
         "files"
     ]
+
+
+async def test_implausible_creation_date_is_dropped_not_refused(api: Api) -> None:
+    # libtorrent_creation_date.torrent says it was made on 1970-01-15: keep the torrent.
+    data = fixture_bytes("libtorrent_creation_date.torrent")
+    assert await ok(await upload_raw(api, data)) == {"created": 1, "updated": 0, "rejected": []}
+    got = await api.detail(v1_or_v2_hash(data))
+    assert got["published_at"] is None
+    assert got["has_torrent_file"] is True
 
 
 async def test_pad_files_are_left_out(api: Api) -> None:
@@ -172,9 +169,7 @@ async def test_uploaded_torrents_are_searchable_by_name_and_file_names(api: Api)
     await ok(await upload_multipart(api, fixture_bytes("flexget_multi.torrent")))
     await ok(await upload_multipart(api, fixture_bytes("libtorrent_v2_hybrid.torrent")))
     await api.drain()
-    assert [h["title"] for h in (await api.search(q="slackware"))["hits"]] == [
-        "slackware-14.1-iso"
-    ]
+    assert [h["title"] for h in (await api.search(q="slackware"))["hits"]] == ["slackware-14.1-iso"]
     page = await api.search(q="spaceballs")  # only in a file name
     assert [h["info_hash"] for h in page["hits"]] == ["514c76c1f27ec61ca8b37851bcd1cbf0b26cf120"]
 

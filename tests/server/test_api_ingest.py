@@ -197,9 +197,7 @@ async def test_reingest_from_the_same_source_refreshes_its_one_sighting(api: Api
     [sighting] = got["sightings"]
     assert (sighting["seeders"], sighting["leechers"]) == (75, 31)
     assert (got["seeders"], got["leechers"]) == (75, 31)
-    assert datetime.fromisoformat(sighting["seen_at"]) >= datetime.fromisoformat(
-        first["seen_at"]
-    )
+    assert datetime.fromisoformat(sighting["seen_at"]) >= datetime.fromisoformat(first["seen_at"])
     # A report without swarm figures keeps the known ones.
     await api.ingest(record(MATRIX, source="1337x"))
     got = await api.detail(info_hash(MATRIX))

@@ -162,9 +162,7 @@ async def test_sort_orders(corpus: Api) -> None:
 async def test_paging_with_limit_and_offset(corpus: Api) -> None:
     everything = hashes_of(await corpus.search(sort="seeders", limit=100))
     assert len(everything) == len(CORPUS)
-    pages = [
-        await corpus.search(sort="seeders", limit=3, offset=offset) for offset in (0, 3, 6, 9)
-    ]
+    pages = [await corpus.search(sort="seeders", limit=3, offset=offset) for offset in (0, 3, 6, 9)]
     assert [p["total"] for p in pages] == [len(CORPUS)] * 4
     assert [len(p["hits"]) for p in pages] == [3, 3, 2, 0]
     assert [x for p in pages for x in hashes_of(p)] == everything

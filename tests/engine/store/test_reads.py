@@ -249,8 +249,8 @@ def test_keys_insert_list_revoke(database: Database, writer: Writer) -> None:
         assert [k.revoked_at for k in list_keys(conn)] == [later, later, None]
 
 
-def test_a_digit_ref_matches_an_id_and_a_name(database: Database, writer: Writer) -> None:
-    """`minato keys revoke 3`: key id 3, and any key *named* "3", are both revoked."""
+def test_a_digit_ref_is_an_id_first_then_a_name(database: Database, writer: Writer) -> None:
+    """`minato keys revoke 2` revokes key id 2 only, never also a key *named* "2"."""
     add_keys(writer)
     revoked = writer.call(lambda c: revoke_key(c, "7", T0)).result(timeout=30)
     assert [k.name for k in revoked] == ["7"]
@@ -258,7 +258,9 @@ def test_a_digit_ref_matches_an_id_and_a_name(database: Database, writer: Writer
         lambda c: insert_key(c, name="2", prefix="pre3abcd", key_hash="3" * 64, now=T0)
     ).result(timeout=30)
     revoked = writer.call(lambda c: revoke_key(c, "2", T0)).result(timeout=30)
-    assert sorted(k.name for k in revoked) == ["2", "radarr"]
+    assert [k.name for k in revoked] == ["radarr"]
+    with database.reader.connect() as conn:
+        assert "2" in [k.name for k in list_keys(conn) if k.revoked_at is None]
 
 
 def test_touch_key_and_unique_digests(database: Database, writer: Writer) -> None:
