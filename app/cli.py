@@ -22,7 +22,7 @@ from typing import Any
 from engine import __version__
 from engine.config import Settings, default_config_path, load_settings, masked
 from engine.core import Core
-from engine.errors import ConfigError, IndexBusy, InvalidRecord, MinatoError
+from engine.errors import ConfigError, IndexBusy, MinatoError
 from engine.logs import configure_logging
 from engine.models import IngestReport
 from engine.services import parse_search_params
@@ -263,11 +263,7 @@ async def _ingest_path(core: Core, path: Path, source: str) -> IngestReport:
     if suffix in _NDJSON_SUFFIXES:
         return await ingest.ingest_ndjson(data)
     if data.lstrip()[:1] == b"{":
-        try:
-            obj = json.loads(data)
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            raise InvalidRecord("body", f"not valid JSON: {exc}") from None
-        return await ingest.ingest_one(obj)
+        return await ingest.ingest_one(data)
     return await ingest.ingest_json(data)
 
 

@@ -165,18 +165,23 @@ def _json_type(obj: Any) -> str:
     return "a number" if isinstance(obj, int | float) else type(obj).__name__
 
 
+def decode_json(body: bytes) -> Any:
+    """A JSON body, or an `InvalidRecord` on field "body" saying why it is not JSON."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRecord("body", f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidRecord("body", "JSON nested too deeply") from None
+
+
 def decode_json_array(body: bytes) -> list[Any]:
     """A bulk body in JSON: an array of records.
 
     Raises:
         InvalidRecord: the body is not JSON or not an array (field "body").
     """
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidRecord("body", f"not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidRecord("body", "JSON nested too deeply") from None
+    data = decode_json(body)
     if not isinstance(data, list):
         raise InvalidRecord("body", f"must be a JSON array of records, not {_json_type(data)}")
     return data

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 
 from engine.config import Settings, load_settings
 from engine.core import Core
+from engine.store.database import Database, open_database
+from engine.store.writer import Writer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ENV = "MINATO_TEST_DATABASE_URL"
@@ -66,6 +68,23 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
         return load_settings(tmp_path / "absent.toml", {}, values)
 
     return make
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """The store opened (and migrated) on each database kind."""
+    db = open_database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def writer(database: Database) -> Iterator[Writer]:
+    """A running single writer on `database`."""
+    w = Writer(database.writer)
+    w.start()
+    yield w
+    w.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,13 @@ from engine.errors import InvalidRecord
 from engine.models import IngestReport, RawRecord, Rejection
 from engine.normalize import plausible_date
 from engine.pipeline import Pipeline
-from engine.records import check_source, decode_json_array, decode_ndjson, parse_record
+from engine.records import (
+    check_source,
+    decode_json,
+    decode_json_array,
+    decode_ndjson,
+    parse_record,
+)
 from engine.torrent import parse_torrent
 
 DEFAULT_UPLOAD_SOURCE = "upload"
@@ -23,13 +29,13 @@ class IngestService:
         self.max_records = max_records
         self.max_torrent_bytes = max_torrent_bytes
 
-    async def ingest_one(self, obj: Any) -> IngestReport:
-        """One record (a decoded JSON value).
+    async def ingest_one(self, body: bytes) -> IngestReport:
+        """One record, a JSON object.
 
         Raises:
-            InvalidRecord: the record is refused; nothing was stored.
+            InvalidRecord: the body or the record is refused; nothing was stored.
         """
-        raw = parse_record(obj)
+        raw = parse_record(decode_json(body))
         report = await self._pipeline.submit([(0, raw)])
         if report.rejected:
             field, _, reason = report.rejected[0].error.partition(": ")

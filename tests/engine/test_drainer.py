@@ -28,7 +28,7 @@ from engine.models import (
 )
 from engine.search.drainer import IndexDrainer
 from engine.search.tantivy_index import TantivyIndex
-from engine.store.database import Database, open_database
+from engine.store.database import Database
 from engine.store.schema import index_outbox, torrents
 from engine.store.writer import Writer
 
@@ -61,21 +61,6 @@ def rec(info_hash: str, **fields: Any) -> ClassifiedRecord:
         ),
         classification=classification,
     )
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def writer(database: Database) -> Iterator[Writer]:
-    w = Writer(database.writer)
-    w.start()
-    yield w
-    w.stop()
 
 
 @pytest.fixture

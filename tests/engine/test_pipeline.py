@@ -54,21 +54,6 @@ class RecordingExecutor(ThreadPoolExecutor):
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def writer(database: Database) -> Iterator[Writer]:
-    w = Writer(database.writer)
-    w.start()
-    yield w
-    w.stop()
-
-
-@pytest.fixture
 def recorder() -> Iterator[RecordingExecutor]:
     executor = RecordingExecutor()
     yield executor

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, update
 
 from engine.errors import StoreError
 from engine.models import Classification, ClassifiedRecord, ContentKind, FileEntry, TorrentRecord
-from engine.store.database import Database, open_database
+from engine.store.database import Database
 from engine.store.keys import active_key_hashes, insert_key, list_keys, revoke_key, touch_key
 from engine.store.reads import (
     classified_hashes,
@@ -50,21 +50,6 @@ def rec(info_hash: str, title: str, source: str = "1337x", **fields: Any) -> Cla
         record=TorrentRecord(info_hash=info_hash, title=title, source=source, seen_at=T0, **fields),
         classification=classification,
     )
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def writer(database: Database) -> Iterator[Writer]:
-    w = Writer(database.writer)
-    w.start()
-    yield w
-    w.stop()
 
 
 @pytest.fixture

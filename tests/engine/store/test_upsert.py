@@ -10,7 +10,6 @@ per-minute ingest counts say how many torrents each source created or updated.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from engine.errors import StoreError
 from engine.models import Classification, ClassifiedRecord, ContentKind, FileEntry, TorrentRecord
-from engine.store.database import Database, open_database
+from engine.store.database import Database
 from engine.store.reads import torrent_detail
 from engine.store.schema import (
     files,
@@ -66,21 +65,6 @@ MOVIE = Classification(
     release_group="FGT",
     languages=("en", "fr"),
 )
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def writer(database: Database) -> Iterator[Writer]:
-    w = Writer(database.writer)
-    w.start()
-    yield w
-    w.stop()
 
 
 def store(writer: Writer, *items: ClassifiedRecord) -> list[bool]:

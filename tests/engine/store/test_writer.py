@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from engine.errors import StoreError
 from engine.models import ClassifiedRecord, FileEntry, TorrentRecord
-from engine.store.database import Database, open_database
+from engine.store.database import Database
 from engine.store.schema import api_keys, index_outbox, torrents
 from engine.store.writer import Writer
 
@@ -59,13 +59,6 @@ class Commits:
 
     def __call__(self) -> None:
         self.count += 1
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    yield db
-    db.dispose()
 
 
 @pytest.fixture
