@@ -234,6 +234,7 @@ class RunResult:
     searchable_s: float
     server_cpu_s: float
     others_cores: float
+    client_cpu_s: float
     created: int
     rejected: int
 
@@ -315,11 +316,14 @@ async def timed_run(
         await _wait_searchable(client, expected)
         done = time.perf_counter()
         cpu = cpu_seconds(server.proc.pid) - cpu_before
-        busy = machine_busy_s() - busy_before - (time.process_time() - own_before)
+        own = time.process_time() - own_before
+        busy = machine_busy_s() - busy_before - own
     others = max(0.0, busy - cpu) / (done - began)  # cores kept busy by unrelated processes
     if created != records:
         raise SystemExit(f"{label}: {created} created, {rejected} rejected, of {records} sent")
-    return RunResult(label, records, acked - began, done - began, cpu, others, created, rejected)
+    return RunResult(
+        label, records, acked - began, done - began, cpu, others, own, created, rejected
+    )
 
 
 def run_once(
@@ -347,6 +351,7 @@ def run_once(
     print(
         f"  {label}: {records:,} records, ack {result.ack_s:.2f} s, searchable "
         f"{result.searchable_s:.2f} s, server CPU {result.server_cpu_s:.1f} s, "
+        f"bench client CPU {result.client_cpu_s:.1f} s, "
         f"other processes {result.others_cores:.2f} cores",
         flush=True,
     )
@@ -466,6 +471,7 @@ def main() -> None:
     print(
         "server CPU s: CPU time of `minato serve` and its classifier processes during the run; "
         f"other load: cores (of {cores}) busy with unrelated processes meanwhile"
+        + (" (a PostgreSQL server on this machine counts there)" if args.database_url else "")
     )
     if on is not None:
         off = by_size[on.records]
