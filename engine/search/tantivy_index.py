@@ -27,6 +27,7 @@ from typing import Any
 
 import tantivy
 
+from engine.classify.categories import TORZNAB_CATEGORIES
 from engine.errors import IndexBusy, MinatoError, SearchIndexError
 from engine.models import IndexDocument, IndexHit, IndexPage, IndexStats, SearchQuery, SortOrder
 
@@ -338,6 +339,18 @@ class TantivyIndex:
             tantivy.Query.regex_query(schema, field, pattern),
         ]
 
+    def _categories(self, categories: Sequence[int]) -> tantivy.Query:
+        exact, ranges = _category_terms(categories)
+        queries = [
+            tantivy.Query.range_query(
+                self._schema, "category", tantivy.FieldType.Integer, cat, cat + 999
+            )
+            for cat in ranges
+        ]
+        if exact:
+            queries.append(tantivy.Query.term_set_query(self._schema, "category", exact))
+        return queries[0] if len(queries) == 1 else _any_of(queries)
+
     def _query(
         self, words: list[str], query: SearchQuery, searcher: tantivy.Searcher
     ) -> tantivy.Query:
@@ -370,14 +383,33 @@ class TantivyIndex:
             kinds = [str(kind.value) for kind in query.kinds]
             clauses.append((must, _filter(tantivy.Query.term_set_query(schema, "kind", kinds))))
         if query.categories:
-            ranges = [
-                tantivy.Query.range_query(schema, "category", tantivy.FieldType.Integer, c, c + 999)
-                if c > 0 and c % 1000 == 0
-                else tantivy.Query.term_query(schema, "category", c)
-                for c in query.categories
-            ]
-            clauses.append((must, _filter(_any_of(ranges))))
+            clauses.append((must, _filter(self._categories(query.categories))))
         return tantivy.Query.boolean_query(clauses) if clauses else tantivy.Query.all_query()
+
+
+def _category_terms(categories: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Exact ids to match, and parents whose subcategories are unknown (matched as a range).
+
+    A parent of the Torznab table (2000) expands to itself and its subcategories:
+    a term set is about a third cheaper than a range scan at 1M documents.
+    """
+    exact: list[int] = []
+    ranges: list[int] = []
+    for cat in categories:
+        if cat > 0 and cat % 1000 == 0:
+            subcats = _SUBCATEGORIES.get(cat)
+            if subcats is None:
+                ranges.append(cat)
+            else:
+                exact += [cat, *subcats]
+        else:
+            exact.append(cat)
+    return exact, ranges
+
+
+_SUBCATEGORIES = {
+    parent: tuple(sub_id for sub_id, _ in subs) for parent, _, subs in TORZNAB_CATEGORIES
+}
 
 
 def _any_of(queries: list[tantivy.Query]) -> tantivy.Query:

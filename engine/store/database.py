@@ -63,9 +63,12 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
         if parsed.get_backend_name() == "sqlite":
             database = _open_sqlite(url, location)
         else:
+            # psycopg prepares a statement after 5 runs; a generic plan made before the first
+            # ANALYZE scanned whole tables for `info_hash IN (...)` (seconds per batch).
+            options: dict[str, Any] = {"connect_args": {"prepare_threshold": None}}
             database = Database(
-                writer=create_engine(url, pool_pre_ping=True, pool_size=2),
-                reader=create_engine(url, pool_pre_ping=True, pool_size=8),
+                writer=create_engine(url, pool_pre_ping=True, pool_size=2, **options),
+                reader=create_engine(url, pool_pre_ping=True, pool_size=8, **options),
                 location=location,
             )
         if migrate:

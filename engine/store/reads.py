@@ -23,6 +23,7 @@ from engine.store.schema import files, index_outbox, metainfo, sightings, torren
 from engine.torrent import build_magnet
 
 _IN_CHUNK = 500
+_KINDS = {kind.value: kind for kind in ContentKind}
 _FILES_TEXT_LIMIT = 4000  # characters of file paths indexed per torrent
 
 
@@ -51,7 +52,7 @@ def _summary(row: Row[Any], sources: Sequence[str]) -> TorrentSummary:
         title=row.title,
         size=row.size,
         file_count=row.file_count,
-        kind=ContentKind(kind) if kind in ContentKind.__members__.values() else None,
+        kind=_KINDS.get(kind) if kind else None,
         category=row.category,
         seeders=row.seeders,
         leechers=row.leechers,
