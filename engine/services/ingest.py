@@ -35,12 +35,7 @@ class IngestService:
         Raises:
             InvalidRecord: the body or the record is refused; nothing was stored.
         """
-        raw = parse_record(decode_json(body))
-        report = await self._pipeline.submit([(0, raw)])
-        if report.rejected:
-            field, _, reason = report.rejected[0].error.partition(": ")
-            raise InvalidRecord(field, reason)
-        return report
+        return await self._submit_one(parse_record(decode_json(body)))
 
     async def ingest_items(self, items: Sequence[Any | InvalidRecord]) -> IngestReport:
         """Many records; each bad one is rejected with its index, the others are stored.
@@ -93,6 +88,10 @@ class IngestService:
             description=parsed.comment or None,
             metainfo=parsed.metainfo,
         )
+        return await self._submit_one(raw)
+
+    async def _submit_one(self, raw: RawRecord) -> IngestReport:
+        """Store one record, or raise its rejection (a single record has no partial success)."""
         report = await self._pipeline.submit([(0, raw)])
         if report.rejected:
             field, _, reason = report.rejected[0].error.partition(": ")
