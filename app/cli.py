@@ -139,6 +139,7 @@ def cmd_serve(_args: argparse.Namespace, settings: Settings) -> int:
     """Run engine + HTTP server until SIGINT/SIGTERM, then shut down cleanly."""
     core = Core.open(settings)
     try:
+        core.index.ensure_writable()  # a second server on one data dir stops here, not later
         asyncio.run(_serve(core, settings))
     finally:
         core.close()

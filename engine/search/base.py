@@ -18,6 +18,9 @@ class SearchIndex(Protocol):
     def ensure_settings(self) -> None:
         """Create the index (schema, settings) if missing; idempotent."""
 
+    def ensure_writable(self) -> None:
+        """Be ready to write now; raises `IndexBusy` when another process holds the index."""
+
     def upsert(self, docs: Sequence[IndexDocument]) -> None:
         """Insert or replace documents by info hash, and make them searchable (commit)."""
 

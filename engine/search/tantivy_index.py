@@ -260,6 +260,15 @@ class TantivyIndex:
                 raise IndexBusy(_BUSY_HINT.format(path=self.path)) from exc
             raise
 
+    def ensure_writable(self) -> None:
+        """Take the write lock now, so a second server on this folder fails at start.
+
+        Raises:
+            IndexBusy: another process holds the index for writing.
+        """
+        with self._lock, _failures("open the writer"):
+            self._writable()
+
     def _writable(self) -> tantivy.IndexWriter:
         """The writer, opened on first use; the caller holds `_lock`."""
         if self.read_only:

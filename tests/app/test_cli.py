@@ -484,3 +484,15 @@ def test_console_script_ingest_search_keys(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "MINATO_SERVER__PORT: server.port" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_second_serve_on_one_data_dir_stops_at_start(home: Path, capsys) -> None:
+    settings = load_settings(home / "config.toml", os.environ)
+    first = Core.open(settings, classify=False)
+    try:
+        first.index.ensure_writable()  # what a running `minato serve` holds
+        code, _out, err = run(capsys, "serve", "--port", "0")
+    finally:
+        first.close()
+    assert code == 1
+    assert "used by another Minato process" in err
