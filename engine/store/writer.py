@@ -59,7 +59,9 @@ class Writer:
         self._engine = engine
         self._batch_records = batch_records
         self._on_commit = on_commit
-        self._jobs: queue.Queue[Any] = queue.Queue(maxsize=10_000)
+        # Unbounded on purpose: jobs are put from the event loop, where a full queue would
+        # block every request; callers await each job, so the backlog is bounded by them.
+        self._jobs: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="minato-writer", daemon=True)
         self._started = False
         self._lock = threading.Lock()
