@@ -107,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     search.set_defaults(handler=cmd_search)
 
     sub.add_parser(
+        "reclassify", parents=[common], help="run the classifier again over stored torrents"
+    ).set_defaults(handler=cmd_reclassify)
+
+    sub.add_parser(
         "reindex", parents=[common], help="rebuild the search index from the database"
     ).set_defaults(handler=cmd_reindex)
 
@@ -246,11 +250,7 @@ async def _ingest_paths(core: Core, paths: Sequence[Path], source: str) -> int:
         )
         for rejection in report.rejected[:20]:
             print(f"  record {rejection.index}: {rejection.error}")
-    try:
-        indexed = await asyncio.to_thread(core.services.status.drain_index)
-        print(f"search index updated ({indexed} changes)")
-    except IndexBusy:
-        print("the running Minato server will update the search index")
+    print(await asyncio.to_thread(_drain_unless_served, core))
     return 1 if failed else 0
 
 
@@ -321,19 +321,45 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
-    """Rebuild the search index from the database, with a progress bar."""
+def cmd_reclassify(_args: argparse.Namespace, settings: Settings) -> int:
+    """Re-classify every torrent (after the classifier improved), with a progress bar."""
+    core = Core.open(settings, classify=True)
+    try:
+        with _progress_bar() as progress:
+            task = progress.add_task("reclassifying", total=None)
+            examined, changed = core.services.status.reclassify(
+                lambda done, total: progress.update(task, completed=done, total=total)
+            )
+        indexed = _drain_unless_served(core)
+    finally:
+        core.close()
+    print(f"reclassified {examined} torrents: {changed} changed; {indexed}")
+    return 0
+
+
+def _drain_unless_served(core: Core) -> str:
+    try:
+        return f"search index updated ({core.services.status.drain_index()} changes)"
+    except IndexBusy:
+        return "the running Minato server will update the search index"
+
+
+def _progress_bar() -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+
+
+def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the search index from the database, with a progress bar."""
     core = Core.open(settings, classify=False)
     try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            transient=False,
-        ) as progress:
+        with _progress_bar() as progress:
             task = progress.add_task("reindexing", total=None)
             count = core.services.status.reindex(
                 lambda done, total: progress.update(task, completed=done, total=total)

@@ -99,7 +99,14 @@ class Core:
             ),
             search=SearchService(index, database.reader),
             keys=KeyService(database.reader, writer, secret),
-            status=StatusService(index, drainer, database.reader, database.location),
+            status=StatusService(
+                index,
+                drainer,
+                database.reader,
+                database.location,
+                writer=writer,
+                classifier=classifier,
+            ),
         )
         return cls(settings, database, index, writer, drainer, classifier, services, pipeline)
 

@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Executor
 
 from sqlalchemy import Engine
 
 from engine import __version__
 from engine.models import EngineHealth
+from engine.reclassify import reclassify_all
 from engine.search.base import SearchIndex
 from engine.search.drainer import IndexDrainer, ProgressCallback
 from engine.store.reads import outbox_size, torrent_count
+from engine.store.writer import Writer
 
 
 class StatusService:
     """What `/api/health`, `minato reindex` and status views call."""
 
     def __init__(
-        self, index: SearchIndex, drainer: IndexDrainer, reader: Engine, database: str
+        self,
+        index: SearchIndex,
+        drainer: IndexDrainer,
+        reader: Engine,
+        database: str,
+        *,
+        writer: Writer,
+        classifier: Executor | None,
     ) -> None:
         self._index = index
         self._drainer = drainer
         self._reader = reader
         self._database = database
+        self._writer = writer
+        self._classifier = classifier
 
     async def health(self) -> EngineHealth:
         """Version, database, backend, torrent count and index backlog."""
@@ -43,6 +55,10 @@ class StatusService:
     def reindex(self, progress: ProgressCallback | None = None) -> int:
         """Rebuild the search index from the database; returns torrents indexed."""
         return self._drainer.rebuild(progress)
+
+    def reclassify(self, progress: ProgressCallback | None = None) -> tuple[int, int]:
+        """Run the classifier again over every torrent; returns (examined, changed)."""
+        return reclassify_all(self._reader, self._writer, self._classifier, progress)
 
     def drain_index(self) -> int:
         """Bring the search index up to date with the database now (CLI)."""

@@ -7,6 +7,7 @@ records from `engine.models`; rows never leave this module.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
@@ -23,6 +24,18 @@ from engine.store.schema import files, index_outbox, metainfo, sightings, torren
 from engine.torrent import build_magnet
 
 _IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyInput:
+    """One stored torrent as the classifier sees it."""
+
+    info_hash: str
+    title: str
+    files: tuple[FileEntry, ...]
+    category: str | None
+
+
 _KINDS = {kind.value: kind for kind in ContentKind}
 _FILES_TEXT_LIMIT = 4000  # characters of file paths indexed per torrent
 
@@ -217,3 +230,35 @@ def hash_pages(conn: Connection, page_size: int) -> Iterator[list[str]]:
             return
         yield page
         last = page[-1]
+
+
+def classification_inputs(conn: Connection, hashes: Sequence[str]) -> list[ClassifyInput]:
+    """What the classifier needs for each torrent: title, files, a source's own category."""
+    found: list[ClassifyInput] = []
+    for chunk in _chunks(hashes):
+        paths: dict[str, list[FileEntry]] = {}
+        for info_hash, path, size in conn.execute(
+            select(files.c.info_hash, files.c.path, files.c.size)
+            .where(files.c.info_hash.in_(chunk))
+            .order_by(files.c.id)
+        ):
+            paths.setdefault(info_hash, []).append(FileEntry(path=path, size=size))
+        labels: dict[str, str] = {}
+        for info_hash, label in conn.execute(
+            select(sightings.c.info_hash, sightings.c.category)
+            .where(sightings.c.info_hash.in_(chunk), sightings.c.category.is_not(None))
+            .order_by(sightings.c.info_hash, sightings.c.seen_at)
+        ):
+            labels.setdefault(info_hash, label)
+        for info_hash, title in conn.execute(
+            select(torrents.c.info_hash, torrents.c.title).where(torrents.c.info_hash.in_(chunk))
+        ):
+            found.append(
+                ClassifyInput(
+                    info_hash=info_hash,
+                    title=title,
+                    files=tuple(paths.get(info_hash, ())),
+                    category=labels.get(info_hash),
+                )
+            )
+    return found

@@ -129,6 +129,7 @@ sightings = Table(
     Column("leechers", Integer),
     Column("first_seen", UtcDateTime, nullable=False),
     Column("seen_at", UtcDateTime, nullable=False),
+    Column("category", String(64)),  # the source's own label, input to re-classification
     Index("ix_sightings_info_hash", "info_hash"),
 )
 

@@ -11,13 +11,13 @@ loses nothing that was acknowledged and leaves nothing half-written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine.models import ClassifiedRecord, TorrentRecord
+from engine.models import Classification, ClassifiedRecord, TorrentRecord
 from engine.store.schema import files, index_outbox, ingest_counts, metainfo, sightings, torrents
 
 # Bind parameters per statement stay well under SQLite's limit (32766).
@@ -109,18 +109,7 @@ def _torrent_row(item: ClassifiedRecord, now: datetime) -> dict[str, Any]:
         "title": rec.title,
         "size": rec.size if rec.size is not None else _files_size(rec),
         "file_count": 0,
-        "kind": cls.kind.value if cls else None,
-        "category": cls.category if cls else None,
-        "classified_by": cls.reason if cls else None,
-        "year": cls.year if cls else None,
-        "season": cls.season if cls else None,
-        "episode": cls.episode if cls else None,
-        "resolution": cls.resolution if cls else None,
-        "video_codec": cls.video_codec if cls else None,
-        "audio": cls.audio if cls else None,
-        "media_source": cls.media_source if cls else None,
-        "release_group": cls.release_group if cls else None,
-        "languages": ",".join(cls.languages) if cls and cls.languages else None,
+        **(_classification_columns(cls) if cls else dict.fromkeys(_CLASSIFIED)),
         "imdb_id": rec.imdb_id,
         "tmdb_id": rec.tmdb_id,
         "tvdb_id": rec.tvdb_id,
@@ -176,6 +165,7 @@ def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: 
             "leechers": rec.leechers,
             "first_seen": now,
             "seen_at": rec.seen_at,
+            "category": rec.category,
         }
     stmt = _dialect_insert(conn, sightings)
     s = sightings.c
@@ -186,6 +176,7 @@ def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: 
                 "seeders": func.coalesce(stmt.excluded.seeders, s.seeders),
                 "leechers": func.coalesce(stmt.excluded.leechers, s.leechers),
                 "source_url": func.coalesce(stmt.excluded.source_url, s.source_url),
+                "category": func.coalesce(stmt.excluded.category, s.category),
                 "seen_at": stmt.excluded.seen_at,
             },
         ),
@@ -227,3 +218,67 @@ def _count_ingest(
             for src, (n_new, n_upd) in counts.items()
         ],
     )
+
+
+_CLASSIFIED = (
+    "kind",
+    "category",
+    "classified_by",
+    "year",
+    "season",
+    "episode",
+    "resolution",
+    "video_codec",
+    "audio",
+    "media_source",
+    "release_group",
+    "languages",
+)
+
+
+def replace_classifications(conn: Connection, results: Sequence[tuple[str, Classification]]) -> int:
+    """Overwrite the classification of stored torrents where it changed; queue index updates.
+
+    Unlike an upsert, which only fills gaps, this replaces: the classifier improved.
+    Returns how many torrents changed.
+    """
+    if not results:
+        return 0
+    now = datetime.now(UTC)
+    wanted = {info_hash: _classification_columns(cls) for info_hash, cls in results}
+    columns = [torrents.c[name] for name in _CLASSIFIED]
+    changed: list[dict[str, Any]] = []
+    for chunk in _chunks(list(wanted)):
+        query = select(torrents.c.info_hash, *columns).where(torrents.c.info_hash.in_(chunk))
+        for row in conn.execute(query):
+            new = wanted[row.info_hash]
+            if any(getattr(row, name) != new[name] for name in _CLASSIFIED):
+                changed.append({"key": row.info_hash, **new})
+    if changed:
+        conn.execute(
+            update(torrents)
+            .where(torrents.c.info_hash == bindparam("key"))
+            .values({name: bindparam(name) for name in _CLASSIFIED}),
+            changed,
+        )
+        conn.execute(
+            index_outbox.insert(), [{"info_hash": row["key"], "queued_at": now} for row in changed]
+        )
+    return len(changed)
+
+
+def _classification_columns(cls: Classification) -> dict[str, Any]:
+    return {
+        "kind": cls.kind.value,
+        "category": cls.category,
+        "classified_by": cls.reason,
+        "year": cls.year,
+        "season": cls.season,
+        "episode": cls.episode,
+        "resolution": cls.resolution,
+        "video_codec": cls.video_codec,
+        "audio": cls.audio,
+        "media_source": cls.media_source,
+        "release_group": cls.release_group,
+        "languages": ",".join(cls.languages) if cls.languages else None,
+    }

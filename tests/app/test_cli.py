@@ -496,3 +496,16 @@ def test_a_second_serve_on_one_data_dir_stops_at_start(home: Path, capsys) -> No
         first.close()
     assert code == 1
     assert "used by another Minato process" in err
+
+
+def test_reclassify_classifies_what_was_ingested_without_it(home: Path, capsys) -> None:
+    path = home / "records.json"
+    path.write_text(json.dumps([MATRIX, DUNE]), "utf-8")
+    assert run(capsys, "ingest", path)[0] == 0  # MINATO_PIPELINE__CLASSIFY=false in `home`
+    code, out, _err = run(capsys, "search", "--kind", "movie", "matrix")
+    assert "0 match(es)" in out
+    code, out, _err = run(capsys, "reclassify")
+    assert code == 0
+    assert "reclassified 2 torrents: 2 changed" in out
+    code, out, _err = run(capsys, "search", "--kind", "movie", "matrix")
+    assert "1 match(es)" in out
