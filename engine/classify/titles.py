@@ -7,9 +7,10 @@ filters) wants one shape, so this module turns whatever guessit says into a
 `ParsedTitle` of plain, picklable values and never raises.
 
 Seam for the fast parser: `parse_title` cleans the input and memoizes; the parsing
-itself is `guessit_parse` (guessit + `from_guessit`, a pure conversion). A faster
-parser of our own will sit in front of `guessit_parse` inside `_parse_clean` and
-return the same `ParsedTitle`, so callers and tests do not change.
+itself is `engine.classify.fast.fast_parse` (a tokenizer and tables, microseconds a
+title) when it is confident, else `guessit_parse` (guessit + `from_guessit`, a pure
+conversion). Both return the same `ParsedTitle`, so callers and tests do not change;
+`USE_FAST_PARSER = False` sends everything to guessit, to compare the two pipelines.
 
 Normalizations (all values are plain `str`/`int`/`tuple`/`date`):
 
@@ -49,6 +50,9 @@ MAX_TITLE_CHARS: Final = 512
 
 CACHE_SIZE: Final = 32_768
 """Parsed titles kept per process; the same title is seen from many sources and pages."""
+
+USE_FAST_PARSER = True
+"""Try the fast parser before guessit; switch off to measure or rule it out."""
 
 _GUESSIT_OPTIONS: Final[Mapping[str, object]] = {"name_only": True}
 # name_only: a torrent title is a name, not a path: in "Show 1/2 S01E01" the slash does not
@@ -206,9 +210,15 @@ def clean_title(title: str) -> str:
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _parse_clean(text: str) -> ParsedTitle:
-    # The fast parser goes here, in front of guessit, when it exists.
     if not text:
         return EMPTY
+    if USE_FAST_PARSER:
+        # Imported here: fast.py builds on this module's ParsedTitle (a cycle at import).
+        from engine.classify.fast import fast_parse
+
+        fast = fast_parse(text)
+        if fast is not None:
+            return fast
     return guessit_parse(text)
 
 
