@@ -23,8 +23,7 @@ from engine.store.schema import files, index_outbox, ingest_counts, metainfo, si
 # Bind parameters per statement stay well under SQLite's limit (32766).
 _IN_CHUNK = 500
 
-_FILLED = (  # torrent columns a later sighting may fill but never overwrite
-    "size",
+_CLASSIFIED = (  # torrent columns the classifier decides
     "kind",
     "category",
     "classified_by",
@@ -37,6 +36,11 @@ _FILLED = (  # torrent columns a later sighting may fill but never overwrite
     "media_source",
     "release_group",
     "languages",
+)
+
+_FILLED = (  # torrent columns a later sighting may fill but never overwrite
+    "size",
+    *_CLASSIFIED,
     "imdb_id",
     "tmdb_id",
     "tvdb_id",
@@ -218,22 +222,6 @@ def _count_ingest(
             for src, (n_new, n_upd) in counts.items()
         ],
     )
-
-
-_CLASSIFIED = (
-    "kind",
-    "category",
-    "classified_by",
-    "year",
-    "season",
-    "episode",
-    "resolution",
-    "video_codec",
-    "audio",
-    "media_source",
-    "release_group",
-    "languages",
-)
 
 
 def replace_classifications(conn: Connection, results: Sequence[tuple[str, Classification]]) -> int:
