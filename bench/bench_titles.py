@@ -1,4 +1,4 @@
-"""Benchmark release-title parsing: the fast parser, guessit and the combined `parse_title`.
+"""Benchmark release-title parsing: the fast parser, guessit, combined `parse_title`, and PTT.
 
     .venv/bin/python bench/bench_titles.py [--titles 3000] [--seed 7]
 
@@ -44,6 +44,40 @@ def _uncached(text: str) -> ParsedTitle:
 
 PARSERS: dict[str, Parser] = {"fast": fast_parse, "guessit": guessit_parse, "combined": _uncached}
 
+# PTT (parsett) names codecs and sources its own way; map them to ours so fields compare.
+_PTT_CODECS = {"avc": "H.264", "hevc": "H.265", "xvid": "Xvid", "divx": "DivX", "av1": "AV1"}
+_PTT_RESOLUTIONS = {"4k": "2160p", "2k": "1440p"}
+_PTT_UNMAPPED = frozenset({"audio", "type"})  # PTT's audio names and guesses are not mapped
+
+
+def ptt_parse(text: str) -> ParsedTitle:
+    """parse-torrent-title's answer as a `ParsedTitle` (the fields the corpora label)."""
+    found = PTT.parse_title(text)
+    seasons = tuple(found.get("seasons") or ())
+    episodes = tuple(found.get("episodes") or ())
+    resolution = found.get("resolution")
+    codec = found.get("codec")
+    return ParsedTitle(
+        title=found.get("title") or "",
+        year=found.get("year"),
+        season=seasons[0] if seasons else None,
+        seasons=seasons,
+        episode=episodes[0] if episodes else None,
+        episodes=episodes,
+        resolution=_PTT_RESOLUTIONS.get(resolution, resolution) if resolution else None,
+        video_codec=_PTT_CODECS.get(codec, codec) if codec else None,
+        media_source=found.get("quality"),
+        release_group=found.get("group"),
+    )
+
+
+try:  # a dev extra: the comparison column is left out where it is not installed
+    import PTT  # type: ignore[import-untyped]
+
+    PARSERS["ptt"] = ptt_parse
+except ImportError:  # pragma: no cover
+    print("parsett is not installed: no PTT column (pip install -e '.[dev]')", file=sys.stderr)
+
 
 def accuracy() -> None:
     from tests.engine.classify.test_corpus import CORPORA, score
@@ -54,7 +88,10 @@ def accuracy() -> None:
         parse_of = {n: (lambda name, p=p: p(clean_title(name))) for n, p in PARSERS.items()}
         for field, read in fields.items():
             cells = []
-            for parse in parse_of.values():
+            for name, parse in parse_of.items():
+                if name == "ptt" and field in _PTT_UNMAPPED:
+                    cells.append("n/a")
+                    continue
                 result = score(cases, field, read, parse)
                 cells.append(f"{result.rate:7.1%} of {result.total:4d}")
             print(f"{corpus + '.' + field:<28}" + "".join(f"{cell:>20}" for cell in cells))
@@ -71,6 +108,10 @@ def throughput(count: int, seed: int) -> None:
         elapsed = time.perf_counter() - started
         rate = len(texts) / elapsed
         print(f"{name:>9}: {len(texts)} distinct titles in {elapsed:6.2f} s = {rate:9,.0f}/s")
+    if "ptt" in results:
+        pairs_ptt = list(zip(results["ptt"], results["guessit"], strict=True))
+        agree = sum(p is not None and g is not None and p.title == g.title for p, g in pairs_ptt)
+        print(f"ptt title equal to guessit's on {agree}/{len(pairs_ptt)}")
     pairs = [(f, g) for f, g in zip(results["fast"], results["guessit"], strict=True) if f]
     same = sum(f == g or (f.video_codec == "AV1") for f, g in pairs)
     print(
