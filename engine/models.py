@@ -6,9 +6,13 @@ What lives here is the vocabulary the server and the GUI speak with the engine
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+ProgressCallback = Callable[[int, int], None]
+"""Long jobs (reindex, reclassify) report (done, total) through one of these."""
 
 
 class ContentKind(StrEnum):

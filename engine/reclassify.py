@@ -8,19 +8,16 @@ writer, each with an outbox row so the search index follows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Executor
 from functools import partial
 
 from sqlalchemy import Engine
 
-from engine.models import Classification
+from engine.models import Classification, ProgressCallback
 from engine.pipeline import classify_chunk
 from engine.store.reads import ClassifyInput, classification_inputs, hash_pages, torrent_count
 from engine.store.upsert import replace_classifications
 from engine.store.writer import Writer
-
-ProgressCallback = Callable[[int, int], None]  # (done, total)
 
 _PAGE = 2000
 _CHUNK = 200  # titles per worker task

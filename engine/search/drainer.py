@@ -13,19 +13,18 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from engine.errors import MinatoError
+from engine.models import ProgressCallback
 from engine.search.base import SearchIndex
+from engine.store.batches import in_chunks
 from engine.store.reads import hash_pages, index_documents, outbox_batch, torrent_count
 from engine.store.schema import index_outbox
 from engine.store.writer import Writer
 
 log = logging.getLogger(__name__)
-
-ProgressCallback = Callable[[int, int], None]  # (done, total)
 
 
 class IndexDrainer:
@@ -130,8 +129,8 @@ class IndexDrainer:
 
 
 def _ack(conn: Connection, ids: list[int]) -> None:
-    for start in range(0, len(ids), 500):
-        conn.execute(delete(index_outbox).where(index_outbox.c.id.in_(ids[start : start + 500])))
+    for chunk in in_chunks(ids):
+        conn.execute(delete(index_outbox).where(index_outbox.c.id.in_(chunk)))
 
 
 def _ack_through(conn: Connection, last_id: int) -> None:

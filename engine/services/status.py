@@ -8,10 +8,10 @@ from concurrent.futures import Executor
 from sqlalchemy import Engine
 
 from engine import __version__
-from engine.models import EngineHealth
+from engine.models import EngineHealth, ProgressCallback
 from engine.reclassify import reclassify_all
 from engine.search.base import SearchIndex
-from engine.search.drainer import IndexDrainer, ProgressCallback
+from engine.search.drainer import IndexDrainer
 from engine.store.reads import outbox_size, torrent_count
 from engine.store.writer import Writer
 

@@ -20,10 +20,9 @@ from engine.models import (
     Torrent,
     TorrentSummary,
 )
+from engine.store.batches import in_chunks
 from engine.store.schema import files, index_outbox, metainfo, sightings, torrents
 from engine.torrent import build_magnet
-
-_IN_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +39,9 @@ _KINDS = {kind.value: kind for kind in ContentKind}
 _FILES_TEXT_LIMIT = 4000  # characters of file paths indexed per torrent
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
-
-
 def _sources_by_hash(conn: Connection, hashes: Sequence[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for chunk in _chunks(hashes):
+    for chunk in in_chunks(hashes):
         query = (
             select(sightings.c.info_hash, sightings.c.source)
             .where(sightings.c.info_hash.in_(chunk))
@@ -93,7 +87,7 @@ def summaries(conn: Connection, hashes: Sequence[str]) -> dict[str, TorrentSumma
     hashes = list(dict.fromkeys(hashes))
     sources = _sources_by_hash(conn, hashes)
     found: dict[str, TorrentSummary] = {}
-    for chunk in _chunks(hashes):
+    for chunk in in_chunks(hashes):
         for row in conn.execute(select(torrents).where(torrents.c.info_hash.in_(chunk))):
             found[row.info_hash] = _summary(row, sources.get(row.info_hash, ()))
     return found
@@ -147,7 +141,7 @@ def metainfo_bytes(conn: Connection, info_hash: str) -> bytes | None:
 def classified_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
     """The hashes among `hashes` already stored with a classification (no need to parse again)."""
     found: set[str] = set()
-    for chunk in _chunks(list(dict.fromkeys(hashes))):
+    for chunk in in_chunks(list(dict.fromkeys(hashes))):
         query = select(torrents.c.info_hash).where(
             torrents.c.info_hash.in_(chunk), torrents.c.kind.is_not(None)
         )
@@ -161,7 +155,7 @@ def index_documents(conn: Connection, hashes: Sequence[str]) -> list[IndexDocume
     sources = _sources_by_hash(conn, hashes)
     paths: dict[str, list[str]] = {}
     docs: list[IndexDocument] = []
-    for chunk in _chunks(hashes):
+    for chunk in in_chunks(hashes):
         query = (
             select(files.c.info_hash, files.c.path)
             .where(files.c.info_hash.in_(chunk))
@@ -235,7 +229,7 @@ def hash_pages(conn: Connection, page_size: int) -> Iterator[list[str]]:
 def classification_inputs(conn: Connection, hashes: Sequence[str]) -> list[ClassifyInput]:
     """What the classifier needs for each torrent: title, files, a source's own category."""
     found: list[ClassifyInput] = []
-    for chunk in _chunks(hashes):
+    for chunk in in_chunks(hashes):
         paths: dict[str, list[FileEntry]] = {}
         for info_hash, path, size in conn.execute(
             select(files.c.info_hash, files.c.path, files.c.size)

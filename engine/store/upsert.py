@@ -10,7 +10,7 @@ loses nothing that was acknowledged and leaves nothing half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +18,8 @@ from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.models import Classification, ClassifiedRecord, TorrentRecord
+from engine.store.batches import in_chunks
 from engine.store.schema import files, index_outbox, ingest_counts, metainfo, sightings, torrents
-
-# Bind parameters per statement stay well under SQLite's limit (32766).
-_IN_CHUNK = 500
 
 _CLASSIFIED = (  # torrent columns the classifier decides
     "kind",
@@ -91,14 +89,9 @@ def _dialect_insert(conn: Connection, table: Any) -> postgresql.Insert | sqlite.
     return sqlite.insert(table)
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
-
-
 def _existing_file_counts(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(hashes):
+    for chunk in in_chunks(hashes):
         query = select(torrents.c.info_hash, torrents.c.file_count).where(
             torrents.c.info_hash.in_(chunk)
         )
@@ -236,7 +229,7 @@ def replace_classifications(conn: Connection, results: Sequence[tuple[str, Class
     wanted = {info_hash: _classification_columns(cls) for info_hash, cls in results}
     columns = [torrents.c[name] for name in _CLASSIFIED]
     changed: list[dict[str, Any]] = []
-    for chunk in _chunks(list(wanted)):
+    for chunk in in_chunks(list(wanted)):
         query = select(torrents.c.info_hash, *columns).where(torrents.c.info_hash.in_(chunk))
         for row in conn.execute(query):
             new = wanted[row.info_hash]
