@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_titles.py [--titles 3000] [--seed 7]
 
 1. Accuracy per field against the labelled corpora of tests/engine/classify (the fast
-   parser counted only where it is confident), side by side with guessit alone and the
-   combined pipeline, and the share of titles the fast parser is confident on.
+   parser and the CRF tagger counted only where they are confident), side by side with
+   guessit alone and the combined pipeline (fast, else guessit, else the tagger where
+   guessit found only a title), and the share of titles the fast parser is confident on.
 2. Throughput (titles/s, one core, no cache) of each on N distinct realistic titles from
    the generator of `bench/bench_search_index.py`, and the fast parser's agreement with
    guessit on the titles it is confident on.
@@ -25,6 +26,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench.*` and `tests.*` i
 from bench.bench_search_index import Generator  # noqa: E402
 from engine.classify import titles  # noqa: E402
 from engine.classify.fast import fast_parse  # noqa: E402
+from engine.classify.tagger import tagger_parse  # noqa: E402
 from engine.classify.titles import ParsedTitle, clean_title, guessit_parse  # noqa: E402
 
 Parser = Callable[[str], ParsedTitle | None]
@@ -42,7 +44,12 @@ def _uncached(text: str) -> ParsedTitle:
     return titles._parse_clean.__wrapped__(text)
 
 
-PARSERS: dict[str, Parser] = {"fast": fast_parse, "guessit": guessit_parse, "combined": _uncached}
+PARSERS: dict[str, Parser] = {
+    "fast": fast_parse,
+    "tagger": tagger_parse,
+    "guessit": guessit_parse,
+    "combined": _uncached,
+}
 
 # PTT (parsett) names codecs and sources its own way; map them to ours so fields compare.
 _PTT_CODECS = {"avc": "H.264", "hevc": "H.265", "xvid": "Xvid", "divx": "DivX", "av1": "AV1"}

@@ -129,9 +129,28 @@ class DhtSettings(_Section):
 
 
 class EnrichSettings(_Section):
-    """Metadata enrichment services."""
+    """Metadata enrichment: TMDb, AniList and MusicBrainz ids for what was indexed.
 
+    Each service works on its own: TMDb needs `tmdb_api_key`, MusicBrainz needs a
+    `musicbrainz_contact` (its rules ask every client for one), AniList needs nothing.
+    A service without what it needs stays off; the others go on.
+    """
+
+    enabled: bool = True
+    """Look up external ids in the background; off: nothing is sent to any service."""
     tmdb_api_key: str = ""
+    """TMDb v3 API key (themoviedb.org, account settings). Empty: TMDb lookups are off."""
+    tmdb_url: str = "https://api.themoviedb.org/3"
+    anilist: bool = True
+    """Look anime up on AniList (no key needed)."""
+    anilist_url: str = "https://graphql.anilist.co"
+    musicbrainz_contact: str = ""
+    """An email or URL for MusicBrainz's User-Agent rule. Empty: MusicBrainz lookups are off."""
+    musicbrainz_url: str = "https://musicbrainz.org/ws/2"
+    batch: int = Field(default=20, ge=1, le=1000)
+    """Torrents taken from the lookup queue per step."""
+    idle_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """Wait between looks at an empty queue."""
 
 
 class Settings(_Section):

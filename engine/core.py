@@ -2,7 +2,7 @@
 
 Opening a core creates the data dir, opens and migrates the database, opens
 the search index, starts the single writer thread and (optionally) the
-classifier processes. `run()` is the long-lived part (the index drainer);
+classifier processes. `run()` is the long-lived part (the index drainer and the enrichment worker);
 `close()` stops everything in order so nothing acknowledged is lost.
 """
 
@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from engine.config import Settings
+from engine.enrich.setup import Enrichment
 from engine.errors import ConfigError
 from engine.pipeline import Pipeline, make_classifier_pool
 from engine.search.base import SearchIndex
@@ -49,6 +50,7 @@ class Core:
         classifier: ProcessPoolExecutor | None,
         services: Services,
         pipeline: Pipeline,
+        enrichment: Enrichment | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -58,6 +60,7 @@ class Core:
         self.classifier = classifier
         self.services = services
         self.pipeline = pipeline
+        self.enrichment = enrichment
 
     @classmethod
     def open(cls, settings: Settings, *, classify: bool | None = None) -> Core:
@@ -90,6 +93,11 @@ class Core:
             classifier=classifier,
             batch_records=settings.pipeline.batch_records,
         )
+        enrichment = (
+            Enrichment(settings.enrich, database.reader, writer)
+            if settings.enrich.enabled
+            else None
+        )
         secret = ensure_internal_secret(settings.server.internal_secret, data_dir)
         services = Services(
             ingest=IngestService(
@@ -106,9 +114,12 @@ class Core:
                 database.location,
                 writer=writer,
                 classifier=classifier,
+                enrichment=enrichment.status if enrichment else None,
             ),
         )
-        return cls(settings, database, index, writer, drainer, classifier, services, pipeline)
+        return cls(
+            settings, database, index, writer, drainer, classifier, services, pipeline, enrichment
+        )
 
     def needs_rebuild(self) -> bool:
         """True when the index was (re)created, or is empty while the database is not."""
@@ -126,10 +137,15 @@ class Core:
             log.warning("the search index is empty but the database is not: rebuilding it")
             count = await asyncio.to_thread(self.drainer.rebuild)
             log.info("search index rebuilt: %d torrents", count)
-        await self.drainer.run()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.drainer.run())
+            if self.enrichment is not None:
+                group.create_task(self.enrichment.worker.run())
 
     def close(self) -> None:
         """Stop the writer (after its queued jobs), the classifiers and the index, in order."""
+        if self.enrichment is not None:
+            self.enrichment.close()
         self.writer.stop()
         if self.classifier is not None:
             self.classifier.shutdown(wait=True, cancel_futures=True)

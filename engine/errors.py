@@ -8,6 +8,11 @@
   + SearchIndexError          the search backend failed
     - IndexBusy               another process holds the embedded index for writing
   + NotFound                  an info hash or key that does not exist
+  + EnrichmentError           TMDb, AniList or MusicBrainz failed; carries `service`
+    - ServiceUnavailable      offline, DNS, timeout, refused, 5xx, not JSON: pause, retry later
+    - RateLimited             the service said slow down; carries `retry_after` (seconds)
+    - ServiceNotConfigured    missing or rejected key / contact: off until the settings change
+    - UnexpectedResponse      JSON of the wrong shape, or too large: this lookup cannot work
   + ApiError                  raised by server handlers; carries an HTTP status
     - Unauthorized  BadRequest  PayloadTooLarge  UnsupportedMediaType
 """
@@ -78,6 +83,56 @@ class NotFound(MinatoError):
 
     http_status = 404
     error_type = "not_found"
+
+
+class EnrichmentError(MinatoError):
+    """A metadata service failed; `service` names it ("tmdb", "anilist", "musicbrainz").
+
+    Enrichment is optional: the caller pauses or skips it while ingestion goes on.
+    Messages name the service and the fix, and never quote an API key.
+    """
+
+    http_status = 502
+    error_type = "enrichment"
+
+    def __init__(self, service: str, message: str) -> None:
+        super().__init__(f"{service}: {message}")
+        self.service = service
+
+
+class ServiceUnavailable(EnrichmentError):
+    """The service cannot be reached or failed on its side; try again later."""
+
+    http_status = 503
+    error_type = "service_unavailable"
+
+
+class RateLimited(EnrichmentError):
+    """The service asked us to slow down; wait `retry_after` seconds before the next request."""
+
+    http_status = 429
+    error_type = "rate_limited"
+
+    def __init__(self, service: str, retry_after: float, message: str | None = None) -> None:
+        super().__init__(
+            service, message or f"rate limited by the service; retry in {retry_after:.0f} s"
+        )
+        self.retry_after = retry_after
+
+
+class ServiceNotConfigured(EnrichmentError):
+    """The service needs a setting we lack or it refused (API key, contact); fix the settings."""
+
+    error_type = "service_not_configured"
+
+
+class UnexpectedResponse(EnrichmentError):
+    """The service answered JSON we cannot use (wrong shape, too large) for this lookup.
+
+    Not a `ServiceUnavailable`: the service is up, so waiting will not help this lookup.
+    """
+
+    error_type = "unexpected_response"
 
 
 class ApiError(MinatoError):

@@ -31,6 +31,12 @@ class ContentKind(StrEnum):
     OTHER = "other"
 
 
+LOOKED_UP_KINDS: frozenset[ContentKind] = frozenset(
+    {ContentKind.MOVIE, ContentKind.TV, ContentKind.ANIME, ContentKind.MUSIC}
+)
+"""Kinds that enrichment looks up (TMDb, AniList, MusicBrainz); no service knows the rest."""
+
+
 class SortOrder(StrEnum):
     """Result orders offered by every search backend."""
 
@@ -162,6 +168,10 @@ class TorrentSummary:
     imdb_id: str | None = None
     tmdb_id: int | None = None
     tvdb_id: int | None = None
+    anilist_id: int | None = None
+    mal_id: int | None = None
+    musicbrainz_id: str | None = None  # release-group MBID
+    enriched_by: str | None = None  # "tmdb 603 (0.97)": which lookup set the ids above
     sources: tuple[str, ...] = ()
 
 
@@ -304,4 +314,15 @@ class EngineHealth:
     search_backend: str
     torrents: int
     index_backlog: int
+    enrich_backlog: int = 0
+    enrichment: tuple[EnricherStatus, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EnricherStatus:
+    """How one enrichment service is doing: "ok", "paused" (for a while) or "off" (until fixed)."""
+
+    service: str
+    state: str
+    detail: str = ""

@@ -45,6 +45,10 @@ def summary_json(hit: TorrentSummary) -> dict[str, Any]:
         "imdb_id": hit.imdb_id,
         "tmdb_id": hit.tmdb_id,
         "tvdb_id": hit.tvdb_id,
+        "anilist_id": hit.anilist_id,
+        "mal_id": hit.mal_id,
+        "musicbrainz_id": hit.musicbrainz_id,
+        "enriched_by": hit.enriched_by,
         "sources": list(hit.sources),
     }
 
@@ -95,6 +99,10 @@ def health_json(health: EngineHealth) -> dict[str, Any]:
         "search_backend": health.search_backend,
         "torrents": health.torrents,
         "index_backlog": health.index_backlog,
+        "enrich_backlog": health.enrich_backlog,
+        "enrichment": [
+            {"service": s.service, "state": s.state, "detail": s.detail} for s in health.enrichment
+        ],
     }
 
 

@@ -24,6 +24,17 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PG_ENV = "MINATO_TEST_DATABASE_URL"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_enrichment_in_subprocesses() -> Iterator[None]:
+    """`minato` processes started by tests inherit this: their lookups would go to public hosts.
+
+    Tests that exercise enrichment point it at a local server through their own settings.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINATO_ENRICH__ENABLED", "false")
+        yield
+
+
 def postgres_url() -> str | None:
     """The test PostgreSQL URL, or None (skip) / a failure when it is required but absent."""
     url = os.environ.get(PG_ENV)
@@ -61,7 +72,11 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     """Settings with the data dir in tmp_path; keyword args are 'section.key' overrides."""
 
     def make(database_url: str = "", **overrides: Any) -> Settings:
-        values: dict[str, Any] = {"storage.data_dir": str(tmp_path / "data")}
+        # Enrichment off unless a test turns it on: its services are public hosts.
+        values: dict[str, Any] = {
+            "storage.data_dir": str(tmp_path / "data"),
+            "enrich.enabled": False,
+        }
         if database_url:
             values["storage.database_url"] = database_url
         values.update({k.replace("__", "."): v for k, v in overrides.items()})

@@ -9,8 +9,11 @@ filters) wants one shape, so this module turns whatever guessit says into a
 Seam for the fast parser: `parse_title` cleans the input and memoizes; the parsing
 itself is `engine.classify.fast.fast_parse` (a tokenizer and tables, microseconds a
 title) when it is confident, else `guessit_parse` (guessit + `from_guessit`, a pure
-conversion). Both return the same `ParsedTitle`, so callers and tests do not change;
-`USE_FAST_PARSER = False` sends everything to guessit, to compare the two pipelines.
+conversion). When guessit finds nothing but a title (glued words, technical words
+first), the learned tagger of `engine.classify.tagger` is asked and kept if it reads a
+year, an episode or a technical field. All return the same `ParsedTitle`, so callers
+and tests do not change; `USE_FAST_PARSER = False` / `USE_TAGGER = False` switch the
+stages off, to compare pipelines.
 
 Normalizations (all values are plain `str`/`int`/`tuple`/`date`):
 
@@ -53,6 +56,9 @@ CACHE_SIZE: Final = 32_768
 
 USE_FAST_PARSER = True
 """Try the fast parser before guessit; switch off to measure or rule it out."""
+
+USE_TAGGER = True
+"""Ask the learned tagger when guessit finds nothing but a title; switch off to compare."""
 
 _GUESSIT_OPTIONS: Final[Mapping[str, object]] = {"name_only": True}
 # name_only: a torrent title is a name, not a path: in "Show 1/2 S01E01" the slash does not
@@ -219,7 +225,29 @@ def _parse_clean(text: str) -> ParsedTitle:
         fast = fast_parse(text)
         if fast is not None:
             return fast
-    return guessit_parse(text)
+    parsed = guessit_parse(text)
+    if USE_TAGGER and not _has_structure(parsed):
+        # guessit saw only a title: the shapes it misses (glued words, technical words
+        # first, other scripts) are where the learned tagger reads more.
+        from engine.classify.tagger import tagger_parse
+
+        tagged = tagger_parse(text)
+        if tagged is not None and _has_structure(tagged):
+            return tagged
+    return parsed
+
+
+def _has_structure(parsed: ParsedTitle) -> bool:
+    """Whether a parse found anything beyond a title: a year, episode or technical field."""
+    return bool(
+        parsed.year
+        or parsed.seasons
+        or parsed.episodes
+        or parsed.date
+        or parsed.resolution
+        or parsed.video_codec
+        or parsed.media_source
+    )
 
 
 def guessit_parse(text: str) -> ParsedTitle:

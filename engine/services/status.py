@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
 from sqlalchemy import Engine
 
 from engine import __version__
-from engine.models import EngineHealth, ProgressCallback
+from engine.models import EngineHealth, EnricherStatus, ProgressCallback
 from engine.reclassify import reclassify_all
 from engine.search.base import SearchIndex
 from engine.search.drainer import IndexDrainer
+from engine.store.enrichment import enrich_backlog
 from engine.store.reads import outbox_size, torrent_count
 from engine.store.writer import Writer
 
@@ -28,6 +30,7 @@ class StatusService:
         *,
         writer: Writer,
         classifier: Executor | None,
+        enrichment: Callable[[], Sequence[EnricherStatus]] | None = None,
     ) -> None:
         self._index = index
         self._drainer = drainer
@@ -35,21 +38,25 @@ class StatusService:
         self._database = database
         self._writer = writer
         self._classifier = classifier
+        self._enrichment = enrichment
 
     async def health(self) -> EngineHealth:
-        """Version, database, backend, torrent count and index backlog."""
+        """Version, database, backend, torrent count, index and lookup backlogs, services."""
         return await asyncio.to_thread(self.health_sync)
 
     def health_sync(self) -> EngineHealth:
         """`health` for callers outside an event loop."""
         with self._reader.connect() as conn:
             torrents, backlog = torrent_count(conn), outbox_size(conn)
+            lookups = enrich_backlog(conn)
         return EngineHealth(
             version=__version__,
             database=self._database,
             search_backend=self._index.stats().backend,
             torrents=torrents,
             index_backlog=backlog,
+            enrich_backlog=lookups,
+            enrichment=tuple(self._enrichment()) if self._enrichment else (),
         )
 
     def reindex(self, progress: ProgressCallback | None = None) -> int:

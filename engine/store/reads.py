@@ -78,6 +78,10 @@ def _summary(row: Row[Any], sources: Sequence[str]) -> TorrentSummary:
         imdb_id=row.imdb_id,
         tmdb_id=row.tmdb_id,
         tvdb_id=row.tvdb_id,
+        anilist_id=row.anilist_id,
+        mal_id=row.mal_id,
+        musicbrainz_id=row.musicbrainz_id,
+        enriched_by=row.enriched_by,
         sources=tuple(sources),
     )
 

@@ -88,6 +88,10 @@ torrents = Table(
     Column("imdb_id", String(16)),
     Column("tmdb_id", Integer),
     Column("tvdb_id", Integer),
+    Column("anilist_id", Integer),
+    Column("mal_id", Integer),
+    Column("musicbrainz_id", String(36)),
+    Column("enriched_by", Text),  # which service matched, its id and confidence: the "why"
     Column("published_at", UtcDateTime),
     Column("first_seen", UtcDateTime, nullable=False),
     Column("last_seen", UtcDateTime, nullable=False),
@@ -197,3 +201,27 @@ ingest_counts = Table(
     Column("created", BigInteger, nullable=False, default=0),
     Column("updated", BigInteger, nullable=False, default=0),
 )
+
+enrich_queue = Table(
+    "enrich_queue",
+    metadata,
+    Column(
+        "info_hash",
+        String(40),
+        ForeignKey("torrents.info_hash", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Index("ix_enrich_queue_queued_at", "queued_at"),
+)
+"""Torrents waiting for a metadata lookup: filled by the writer when a torrent gets a kind."""
+
+enrich_cache = Table(
+    "enrich_cache",
+    metadata,
+    Column("service", String(16), primary_key=True),
+    Column("lookup_key", String(512), primary_key=True),
+    Column("match", Text),  # the Match as JSON; NULL = looked up, nothing confident
+    Column("fetched_at", UtcDateTime, nullable=False),
+)
+"""Every lookup a service answered, so the same title is never asked twice."""

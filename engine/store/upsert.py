@@ -15,11 +15,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from engine.models import Classification, ClassifiedRecord, TorrentRecord
-from engine.store.batches import in_chunks
-from engine.store.schema import files, index_outbox, ingest_counts, metainfo, sightings, torrents
+from engine.models import LOOKED_UP_KINDS, Classification, ClassifiedRecord, TorrentRecord
+from engine.store.batches import dialect_insert, in_chunks
+from engine.store.schema import (
+    enrich_queue,
+    files,
+    index_outbox,
+    ingest_counts,
+    metainfo,
+    sightings,
+    torrents,
+)
 
 _CLASSIFIED = (  # torrent columns the classifier decides
     "kind",
@@ -79,14 +86,24 @@ def upsert_records(
     _upsert_sightings(conn, items, now)
     _keep_metainfo(conn, items)
     conn.execute(index_outbox.insert(), [{"info_hash": h, "queued_at": now} for h in merged])
+    _queue_lookups(
+        conn,
+        [
+            item.record.info_hash
+            for item, is_new in zip(items, created, strict=True)
+            if is_new and item.classification and item.classification.kind in LOOKED_UP_KINDS
+        ],
+        now,
+    )
     _count_ingest(conn, items, created, now)
     return created
 
 
-def _dialect_insert(conn: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+def _queue_lookups(conn: Connection, hashes: Sequence[str], now: datetime) -> None:
+    """Queue metadata lookups (enrichment) for torrents that gained a kind worth looking up."""
+    if hashes:
+        stmt = dialect_insert(conn, enrich_queue).on_conflict_do_nothing()
+        conn.execute(stmt, [{"info_hash": h, "queued_at": now} for h in dict.fromkeys(hashes)])
 
 
 def _existing_file_counts(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:
@@ -137,7 +154,7 @@ def _merge_rows(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def _upsert_torrents(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    stmt = _dialect_insert(conn, torrents)
+    stmt = dialect_insert(conn, torrents)
     excluded = stmt.excluded
     t = torrents.c
     update: dict[str, Any] = {
@@ -164,7 +181,7 @@ def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: 
             "seen_at": rec.seen_at,
             "category": rec.category,
         }
-    stmt = _dialect_insert(conn, sightings)
+    stmt = dialect_insert(conn, sightings)
     s = sightings.c
     conn.execute(
         stmt.on_conflict_do_update(
@@ -188,7 +205,7 @@ def _keep_metainfo(conn: Connection, items: Sequence[ClassifiedRecord]) -> None:
         if item.record.metainfo
     }
     if rows:
-        stmt = _dialect_insert(conn, metainfo).on_conflict_do_nothing()
+        stmt = dialect_insert(conn, metainfo).on_conflict_do_nothing()
         conn.execute(stmt, list(rows.values()))
 
 
@@ -200,7 +217,7 @@ def _count_ingest(
     for item, was_created in zip(items, created, strict=True):
         pair = counts.setdefault(item.record.source, [0, 0])
         pair[0 if was_created else 1] += 1
-    stmt = _dialect_insert(conn, ingest_counts)
+    stmt = dialect_insert(conn, ingest_counts)
     c = ingest_counts.c
     conn.execute(
         stmt.on_conflict_do_update(
@@ -245,6 +262,7 @@ def replace_classifications(conn: Connection, results: Sequence[tuple[str, Class
         conn.execute(
             index_outbox.insert(), [{"info_hash": row["key"], "queued_at": now} for row in changed]
         )
+        _queue_lookups(conn, [row["key"] for row in changed if row["kind"] in LOOKED_UP_KINDS], now)
     return len(changed)
 
 

@@ -207,3 +207,28 @@ def test_usable_from_a_process_pool() -> None:
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
         remote = list(pool.map(parse_title, names))
     assert remote == [parse_title(name) for name in names]
+
+
+def test_the_tagger_reads_glued_names_guessit_leaves_whole() -> None:
+    """guessit reads "TheMatrix1999720pBluRayx264" as one title; the tagger splits it."""
+    name = "TheMatrix1999720pBluRayx264"
+    assert titles.guessit_parse(name).year is None
+    parsed = titles._parse_clean.__wrapped__(name)
+    assert (parsed.title, parsed.year, parsed.resolution, parsed.media_source) == (
+        "The Matrix",
+        1999,
+        "720p",
+        "BluRay",
+    )
+    assert parsed.video_codec == "H.264"
+
+
+def test_guessit_stays_when_it_found_structure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tagger is asked only when guessit found nothing beyond a title."""
+    asked: list[str] = []
+    monkeypatch.setattr(titles, "USE_FAST_PARSER", False)  # straight to guessit
+    monkeypatch.setattr("engine.classify.tagger.tagger_parse", lambda text: asked.append(text))
+    assert titles._parse_clean.__wrapped__("The.Matrix.1999.1080p.BluRay.x264-FGT").year == 1999
+    assert asked == []
+    titles._parse_clean.__wrapped__("TheMatrix1999720pBluRayx264")
+    assert asked == ["TheMatrix1999720pBluRayx264"]
