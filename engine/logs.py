@@ -12,7 +12,7 @@ import re
 import sys
 
 _PATTERNS = (
-    (re.compile(r"(?i)(apikey=)[^&\s\"']+"), r"\1***"),
+    (re.compile(r"(?i)(api_?key=)[^&\s\"']+"), r"\1***"),
     (
         re.compile(r"(?i)(x-api-key|x-internal-secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
         r"\1\2***",

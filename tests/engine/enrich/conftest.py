@@ -152,10 +152,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that gave up (timeout tests) breaks the pipe on purpose."""
+
+
 @pytest.fixture
 def service() -> Iterator[FakeService]:
     """A fresh local server; fails the test if a request hit no route."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _QuietServer(("127.0.0.1", 0), _Handler)
     port = server.server_address[1]
     fake = FakeService(f"http://127.0.0.1:{port}")
     handler: type[_Handler] = type("Handler", (_Handler,), {"service": fake})
