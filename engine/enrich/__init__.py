@@ -8,6 +8,7 @@
 * anilist.py      AnilistEnricher: anime (GraphQL)
 * musicbrainz.py  MusicBrainzEnricher: music release groups (1 request/s)
 * worker.py       the background worker that feeds queued torrents to the enrichers
+* setup.py        builds the worker and its services from settings (for `Core`)
 
 The service clients are imported from their modules, not from here, so importing the
 package does not load tmdbsimple (and the `requests` it depends on but never uses).
