@@ -1,0 +1,1 @@
+"""The Torznab API (`/torznab/{indexer}/api`) that Sonarr, Radarr, Lidarr and Prowlarr use."""
