@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench.*` importable
     sys.path.insert(0, str(ROOT))
 
 from bench.bench_search_index import Generator, percentile  # noqa: E402
-from engine.config import load_settings  # noqa: E402
+from engine.config import Settings, load_settings  # noqa: E402
 from engine.core import Core  # noqa: E402
 from engine.models import (  # noqa: E402
     Classification,
@@ -240,6 +240,75 @@ def busy_cores() -> Callable[[], float]:
     return others
 
 
+# --- building or reusing the dataset -----------------------------------------------------------
+
+
+def dataset_dir(stack: ExitStack, keep: Path | None) -> Path:
+    """`keep` (created if need be), or a temp dir removed when `stack` closes."""
+    if keep:
+        workdir = keep.resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        return workdir
+    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="minato-bs-")))
+
+
+def dataset_settings(workdir: Path) -> Settings:
+    """The settings the dataset is built and read with: its data dir, classifier off."""
+    return load_settings(
+        workdir / "absent.toml",
+        {},
+        {"storage.data_dir": str(workdir / "data"), "pipeline.classify": False},
+    )
+
+
+def open_dataset(workdir: Path, docs: int, seed: int, batch: int) -> tuple[Core, Generator]:
+    """A core over `docs` torrents in `workdir`: built (timed) the first time, else reused.
+
+    The caller closes the core. Raises SystemExit when `workdir` holds another dataset.
+    """
+    core = Core.open(dataset_settings(workdir), classify=False)
+    try:
+        build_or_reuse(core, workdir, docs, seed, batch)
+    except BaseException:
+        core.close()
+        raise
+    return core, Generator(seed)
+
+
+def build_or_reuse(core: Core, workdir: Path, docs: int, seed: int, batch: int) -> None:
+    """Fill the database and build the index unless `workdir` already holds this dataset."""
+    manifest = workdir / _MANIFEST
+    wanted = {"docs": docs, "seed": seed}
+    with core.database.reader.connect() as conn:
+        stored = torrent_count(conn)
+    if stored and (not manifest.exists() or json.loads(manifest.read_text()) != wanted):
+        raise SystemExit(
+            f"{workdir} holds {stored:,} torrents of another dataset; use an empty --keep dir"
+        )
+    if not stored:
+        print(f"filling the database with {docs:,} torrents...", file=sys.stderr)
+        fill_s = fill(core, Generator(seed), docs, batch)
+        manifest.write_text(json.dumps(wanted))
+        print(
+            f"database: {docs:,} torrents written in {fill_s:.1f} s "
+            f"({docs / fill_s:,.0f}/s, batches of {batch:,})"
+        )
+    if core.index.stats().documents != docs:
+        print("rebuilding the search index from the database...", file=sys.stderr)
+        build_s = rebuild(core)
+        print(
+            f"index rebuild (drainer.rebuild): {docs:,} torrents in {build_s:.1f} s "
+            f"({docs / build_s:,.0f}/s)"
+        )
+    else:
+        print(f"reusing the dataset in {workdir}")
+    data = workdir / "data"
+    print(
+        f"sizes: database {folder_mib(data) - folder_mib(data / 'index'):,.0f} MiB, "
+        f"index {folder_mib(data / 'index'):,.0f} MiB"
+    )
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -253,49 +322,9 @@ def main() -> None:
     args = parser.parse_args()
     runs = max(300, args.runs)
     with ExitStack() as stack:
-        if args.keep:
-            workdir = args.keep.resolve()
-            workdir.mkdir(parents=True, exist_ok=True)
-        else:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="minato-bs-")))
-        manifest = workdir / _MANIFEST
-        wanted = {"docs": args.docs, "seed": args.seed}
-        settings = load_settings(
-            workdir / "absent.toml",
-            {},
-            {"storage.data_dir": str(workdir / "data"), "pipeline.classify": False},
-        )
-        core = Core.open(settings, classify=False)
+        workdir = dataset_dir(stack, args.keep)
+        core, gen = open_dataset(workdir, args.docs, args.seed, args.batch)
         stack.callback(core.close)
-        with core.database.reader.connect() as conn:
-            stored = torrent_count(conn)
-        gen = Generator(args.seed)
-        if stored and (not manifest.exists() or json.loads(manifest.read_text()) != wanted):
-            raise SystemExit(
-                f"{workdir} holds {stored:,} torrents of another dataset; use an empty --keep dir"
-            )
-        if not stored:
-            print(f"filling the database with {args.docs:,} torrents...", file=sys.stderr)
-            fill_s = fill(core, gen, args.docs, args.batch)
-            manifest.write_text(json.dumps(wanted))
-            print(
-                f"database: {args.docs:,} torrents written in {fill_s:.1f} s "
-                f"({args.docs / fill_s:,.0f}/s, batches of {args.batch:,})"
-            )
-        if core.index.stats().documents != args.docs:
-            print("rebuilding the search index from the database...", file=sys.stderr)
-            build_s = rebuild(core)
-            print(
-                f"index rebuild (drainer.rebuild): {args.docs:,} torrents in {build_s:.1f} s "
-                f"({args.docs / build_s:,.0f}/s)"
-            )
-        else:
-            print(f"reusing the dataset in {workdir}")
-        data = workdir / "data"
-        print(
-            f"sizes: database {folder_mib(data) - folder_mib(data / 'index'):,.0f} MiB, "
-            f"index {folder_mib(data / 'index'):,.0f} MiB"
-        )
 
         classes = query_classes(core, gen)
         search, index = core.services.search.search_sync, core.index.search

@@ -173,6 +173,8 @@ class TorrentSummary:
     musicbrainz_id: str | None = None  # release-group MBID
     enriched_by: str | None = None  # "tmdb 603 (0.97)": which lookup set the ids above
     sources: tuple[str, ...] = ()
+    magnet: str = ""  # with the title as `dn` and every known tracker
+    has_metainfo: bool = False  # Minato keeps the .torrent file and can serve it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

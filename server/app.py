@@ -9,6 +9,7 @@ from aiohttp import web
 from engine.services import Services
 from server import routes
 from server.middleware import MAX_BODY, SERVICES, auth_middleware, errors_middleware
+from server.torznab.routes import torznab_api, torznab_download
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,13 @@ def make_app(services: Services, *, max_body_bytes: int) -> web.Application:
     add("GET", "/api/search", routes.search, name="search")
     add("GET", "/api/torrents/{info_hash}", routes.torrent, name="torrent")
     add("GET", "/api/torrents/{info_hash}/file", routes.torrent_file, name="torrent_file")
+    add("GET", "/torznab/{indexer}/api", torznab_api, name="torznab")
+    add(
+        "GET",
+        "/torznab/{indexer}/download/{info_hash}.torrent",
+        torznab_download,
+        name="torznab_download",
+    )
     return app
 
 

@@ -25,7 +25,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERVICES = web.AppKey("services", Services)
 MAX_BODY = web.AppKey("max_body_bytes", int)
 
-PUBLIC_ROUTES = frozenset({"health"})
+PUBLIC_ROUTES = frozenset({"health", "torznab", "torznab_download"})
+"""Torznab routes check keys themselves: `apikey` in any case, answers in Newznab XML."""
 WORKER_ROUTES = frozenset({"ingest", "ingest_bulk", "ingest_file"})
 
 

@@ -388,11 +388,17 @@ def _media_source(match: Mapping[str, object]) -> str | None:
     return ripped if "Rip" in others else plain
 
 
+_FORMAT_WORDS: Final = frozenset(
+    ("epub", "pdf", "mobi", "azw3", "djvu", "cbr", "cbz", "m4b", "mp3", "flac", "aac", "ogg")
+)
+"""guessit reads a trailing "(epub)" as the release group; a file format is never one."""
+
+
 def _release_group(value: object) -> str | None:
     group = (_first_str(value) or "").strip(" -_.")
     if group[:1] in ("[", "(") and group[-1:] in ("]", ")") and group.count(group[0]) == 1:
         group = group[1:-1].strip(" -_.")  # "[YTS.MX]" -> "YTS.MX"; "ASAP[ettv]" stays
-    return group or None
+    return None if group.lower() in _FORMAT_WORDS else group or None
 
 
 def _languages(value: object) -> tuple[str, ...]:

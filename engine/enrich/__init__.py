@@ -1,6 +1,6 @@
 """Metadata enrichment: ids and canonical titles from TMDb, AniList and MusicBrainz.
 
-* base.py         LookupRequest, Match, the Enricher protocol, split_artist_album
+* base.py         LookupRequest, Match, the Enricher protocol
 * matching.py     title normalization, similarity, the confidence score and threshold
 * ratelimit.py    the per-service blocking rate limiter, Backoff, Retry-After parsing
 * http.py         the httpx client factory (User-Agent, timeouts, body limit), error translation
@@ -14,6 +14,7 @@ The service clients are imported from their modules, not from here, so importing
 package does not load tmdbsimple (and the `requests` it depends on but never uses).
 """
 
-from engine.enrich.base import Enricher, LookupRequest, Match, split_artist_album
+from engine.classify.credits import split_artist_album
+from engine.enrich.base import Enricher, LookupRequest, Match
 
 __all__ = ["Enricher", "LookupRequest", "Match", "split_artist_album"]

@@ -8,7 +8,6 @@ whether to wait, pause or fix the settings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Protocol, TypeVar
@@ -128,46 +127,6 @@ class Enricher(Protocol):
             ValueError: `request.kind` is not one of `kinds` (a caller's bug).
         """
         ...
-
-
-_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]+\s+")
-_TRAILING_TAG = re.compile(r"\s*(\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\})\s*$")
-_TRAILING_NOISE = re.compile(
-    r"[\s._-]+(?:(?:19|20)\d\d|flac|mp3|aac|ogg|opus|alac|wav|ape|web|cd|vinyl|lossless|"
-    r"\d{2,3}\s?kbps|v0|v2|320|24bit|16bit|24-\d+|hi-?res|remaster(?:ed)?|deluxe edition)$",
-    re.IGNORECASE,
-)
-
-
-def split_artist_album(title: str) -> tuple[str, str] | None:
-    """Artist and album from a music title, or None when it does not split.
-
-    "Pink Floyd - The Dark Side of the Moon (1973) [FLAC]" gives ("Pink Floyd",
-    "The Dark Side of the Moon"): Lidarr and MusicBrainz search by the two halves.
-    The first " - " (or en/em dash, spaced) splits artist from album; a later one
-    starts trailing details ("- 2011 - FLAC"), dropped. Trailing bracketed tags, years
-    and format words are stripped from the album; a leading bracket stays, since
-    it can be part of the name ("(What's the Story) Morning Glory?"). None when there
-    is no separator or a half is empty.
-    """
-    parts = _SEPARATOR.split(title.strip(), maxsplit=2)
-    if len(parts) < 2:
-        return None
-    artist = _strip_tags(parts[0])
-    album = _strip_tags(parts[1])
-    if not normalize_title(artist) or not normalize_title(album):
-        return None
-    return artist, album
-
-
-def _strip_tags(text: str) -> str:
-    previous = None
-    text = text.strip()
-    while text != previous:
-        previous = text
-        text = _TRAILING_TAG.sub("", text).strip()
-        text = _TRAILING_NOISE.sub("", text).strip()
-    return text
 
 
 def _opt(data: Mapping[str, object], key: str, kind: type[T]) -> T | None:

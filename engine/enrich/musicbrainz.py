@@ -17,7 +17,8 @@ import logging
 
 import httpx
 
-from engine.enrich.base import LookupRequest, Match, split_artist_album
+from engine.classify.credits import split_artist_album
+from engine.enrich.base import LookupRequest, Match
 from engine.enrich.http import check_status, decode_json, guarded_call, user_agent
 from engine.enrich.matching import (
     Scored,

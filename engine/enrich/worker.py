@@ -30,8 +30,9 @@ from enum import Enum
 
 from sqlalchemy import Engine
 
+from engine.classify.credits import split_artist_album
 from engine.classify.titles import clean_title, parse_title
-from engine.enrich.base import Enricher, LookupRequest, Match, split_artist_album
+from engine.enrich.base import Enricher, LookupRequest, Match
 from engine.errors import EnrichmentError, RateLimited, ServiceNotConfigured, ServiceUnavailable
 from engine.models import ContentKind, EnricherStatus
 from engine.store.enrichment import (

@@ -7,10 +7,21 @@ from collections.abc import Mapping
 
 from sqlalchemy import Engine
 
+from engine.classify.categories import TORZNAB_CATEGORIES
+from engine.classify.credits import split_credit
+from engine.classify.titles import clean_title
 from engine.errors import BadRequest, NotFound
-from engine.models import ContentKind, SearchPage, SearchQuery, SortOrder, Torrent
+from engine.metainfo import with_trackers
+from engine.models import (
+    ContentKind,
+    SearchPage,
+    SearchQuery,
+    SortOrder,
+    Torrent,
+    TorrentSummary,
+)
 from engine.search.base import SearchIndex
-from engine.store.reads import metainfo_bytes, summaries, torrent_detail
+from engine.store.reads import known_trackers, metainfo_bytes, summaries, torrent_detail
 from engine.torrent import normalize_info_hash
 
 MAX_LIMIT = 500
@@ -20,12 +31,33 @@ MAX_QUERY_CHARS = 500
 _INT_FILTERS = ("year", "season", "episode", "tmdb_id", "tvdb_id")
 
 
+CREDITED_KINDS = frozenset(
+    (ContentKind.MUSIC, ContentKind.EBOOK, ContentKind.AUDIOBOOK, ContentKind.COMIC)
+)
+
+
+def credit_of(hit: TorrentSummary) -> tuple[str, str] | None:
+    """(artist, album) for music, (author, book) for books, when the title splits as "X - Y".
+
+    Derived from the title on demand rather than stored: the split is cheap and
+    improves without a migration.
+    """
+    if hit.kind not in CREDITED_KINDS:
+        return None
+    return split_credit(clean_title(hit.title))
+
+
 class SearchService:
     """What the JSON API, the CLI and the GUI call to find and show torrents."""
 
     def __init__(self, index: SearchIndex, reader: Engine) -> None:
         self._index = index
         self._reader = reader
+
+    @staticmethod
+    def categories() -> tuple[tuple[int, str, tuple[tuple[int, str], ...]], ...]:
+        """The Torznab categories Minato files torrents under: (id, name, subcategories)."""
+        return TORZNAB_CATEGORIES
 
     async def search(self, query: SearchQuery) -> SearchPage:
         """Matching torrents, ordered and paged, hydrated from the database."""
@@ -53,7 +85,9 @@ class SearchService:
         return detail
 
     async def metainfo(self, info_hash: str) -> bytes:
-        """The kept .torrent file.
+        """The kept .torrent file, with every tracker any source reported added.
+
+        The info dictionary is untouched, so the info hash is the torrent's own.
 
         Raises:
             NotFound: unknown torrent, or no .torrent kept for it.
@@ -70,7 +104,9 @@ class SearchService:
 
     def _metainfo(self, key: str) -> bytes | None:
         with self._reader.connect() as conn:
-            return metainfo_bytes(conn, key)
+            data = metainfo_bytes(conn, key)
+            trackers = known_trackers(conn, key) if data is not None else ()
+        return with_trackers(data, trackers) if data is not None else None
 
 
 def parse_search_params(params: Mapping[str, str], *, default_limit: int = 50) -> SearchQuery:

@@ -52,7 +52,11 @@ def _sources_by_hash(conn: Connection, hashes: Sequence[str]) -> dict[str, list[
     return found
 
 
-def _summary(row: Row[Any], sources: Sequence[str]) -> TorrentSummary:
+_SUMMARY_COLUMNS = tuple(c for c in torrents.c if c.name != "description")
+"""What a summary shows: every column but the free-text description, which can be long."""
+
+
+def _summary(row: Row[Any], sources: Sequence[str], *, has_metainfo: bool) -> TorrentSummary:
     kind = row.kind
     return TorrentSummary(
         info_hash=row.info_hash,
@@ -83,7 +87,13 @@ def _summary(row: Row[Any], sources: Sequence[str]) -> TorrentSummary:
         musicbrainz_id=row.musicbrainz_id,
         enriched_by=row.enriched_by,
         sources=tuple(sources),
+        magnet=build_magnet(row.info_hash, row.title, _trackers(row.trackers)),
+        has_metainfo=has_metainfo,
     )
+
+
+def _trackers(stored: str | None) -> tuple[str, ...]:
+    return tuple(stored.split("\n")) if stored else ()
 
 
 def summaries(conn: Connection, hashes: Sequence[str]) -> dict[str, TorrentSummary]:
@@ -92,8 +102,16 @@ def summaries(conn: Connection, hashes: Sequence[str]) -> dict[str, TorrentSumma
     sources = _sources_by_hash(conn, hashes)
     found: dict[str, TorrentSummary] = {}
     for chunk in in_chunks(hashes):
-        for row in conn.execute(select(torrents).where(torrents.c.info_hash.in_(chunk))):
-            found[row.info_hash] = _summary(row, sources.get(row.info_hash, ()))
+        kept = set(
+            conn.execute(select(metainfo.c.info_hash).where(metainfo.c.info_hash.in_(chunk)))
+            .scalars()
+            .all()
+        )
+        query = select(*_SUMMARY_COLUMNS).where(torrents.c.info_hash.in_(chunk))
+        for row in conn.execute(query):
+            found[row.info_hash] = _summary(
+                row, sources.get(row.info_hash, ()), has_metainfo=row.info_hash in kept
+            )
     return found
 
 
@@ -113,9 +131,9 @@ def torrent_detail(conn: Connection, info_hash: str) -> Torrent | None:
     has_metainfo = conn.execute(
         select(func.count()).select_from(metainfo).where(metainfo.c.info_hash == info_hash)
     ).scalar_one()
-    trackers = tuple(row.trackers.split("\n")) if row.trackers else ()
+    trackers = _trackers(row.trackers)
     return Torrent(
-        summary=_summary(row, [s.source for s in sighting_rows]),
+        summary=_summary(row, [s.source for s in sighting_rows], has_metainfo=bool(has_metainfo)),
         files=tuple(FileEntry(path=f.path, size=f.size) for f in file_rows),
         sightings=tuple(
             Sighting(
@@ -140,6 +158,14 @@ def metainfo_bytes(conn: Connection, info_hash: str) -> bytes | None:
         select(metainfo.c.data).where(metainfo.c.info_hash == info_hash)
     ).scalar_one_or_none()
     return bytes(data) if data is not None else None
+
+
+def known_trackers(conn: Connection, info_hash: str) -> tuple[str, ...]:
+    """Every tracker any source reported for a torrent (empty when unknown)."""
+    stored = conn.execute(
+        select(torrents.c.trackers).where(torrents.c.info_hash == info_hash)
+    ).scalar_one_or_none()
+    return _trackers(stored)
 
 
 def classified_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:

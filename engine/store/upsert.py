@@ -50,9 +50,11 @@ _FILLED = (  # torrent columns a later sighting may fill but never overwrite
     "tmdb_id",
     "tvdb_id",
     "published_at",
-    "trackers",
     "description",
 )
+
+MAX_TRACKERS = 64
+"""Trackers kept per torrent: every source's are merged, so a hostile one must not bloat rows."""
 
 
 def upsert_records(
@@ -62,7 +64,7 @@ def upsert_records(
     if not items:
         return []
     hashes = list(dict.fromkeys(item.record.info_hash for item in items))
-    existing = _existing_file_counts(conn, hashes)
+    existing, known_trackers = _existing(conn, hashes)
     created: list[bool] = []
     merged: dict[str, dict[str, Any]] = {}
     file_rows: dict[str, list[dict[str, Any]]] = {}
@@ -73,6 +75,8 @@ def upsert_records(
         row = _torrent_row(item, now)
         if rec.info_hash in merged:
             row = _merge_rows(merged[rec.info_hash], row)
+        else:
+            row["trackers"] = _tracker_union(known_trackers.get(rec.info_hash), row["trackers"])
         merged[rec.info_hash] = row
         if rec.files and existing.get(rec.info_hash, 0) == 0 and rec.info_hash not in file_rows:
             file_rows[rec.info_hash] = [
@@ -106,14 +110,34 @@ def _queue_lookups(conn: Connection, hashes: Sequence[str], now: datetime) -> No
         conn.execute(stmt, [{"info_hash": h, "queued_at": now} for h in dict.fromkeys(hashes)])
 
 
-def _existing_file_counts(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
+def _existing(
+    conn: Connection, hashes: Sequence[str]
+) -> tuple[dict[str, int], dict[str, str | None]]:
+    """File counts and stored trackers of the torrents among `hashes` that exist."""
+    file_counts: dict[str, int] = {}
+    trackers: dict[str, str | None] = {}
     for chunk in in_chunks(hashes):
-        query = select(torrents.c.info_hash, torrents.c.file_count).where(
+        query = select(torrents.c.info_hash, torrents.c.file_count, torrents.c.trackers).where(
             torrents.c.info_hash.in_(chunk)
         )
-        found.update((h, n) for h, n in conn.execute(query))
-    return found
+        for info_hash, file_count, stored in conn.execute(query):
+            file_counts[info_hash] = file_count
+            trackers[info_hash] = stored
+    return file_counts, trackers
+
+
+def _tracker_union(old: str | None, new: str | None) -> str | None:
+    """Every tracker any source reported, first-reported first, at most `MAX_TRACKERS`.
+
+    Stored newline-separated (tracker URLs hold no whitespace once normalized).
+    """
+    if not new:
+        return old
+    if not old:
+        return "\n".join(new.split("\n")[:MAX_TRACKERS])
+    union = dict.fromkeys(old.split("\n"))
+    union.update(dict.fromkeys(new.split("\n")))
+    return "\n".join(list(union)[:MAX_TRACKERS])
 
 
 def _torrent_row(item: ClassifiedRecord, now: datetime) -> dict[str, Any]:
@@ -147,6 +171,7 @@ def _merge_rows(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     for key in ("seeders", "leechers"):
         if new[key] is not None:
             merged[key] = new[key]
+    merged["trackers"] = _tracker_union(old["trackers"], new["trackers"])
     for key in _FILLED:
         if merged[key] is None:
             merged[key] = new[key]
@@ -164,6 +189,7 @@ def _upsert_torrents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         "file_count": case((t.file_count == 0, excluded.file_count), else_=t.file_count),
     }
     update.update({name: func.coalesce(t[name], excluded[name]) for name in _FILLED})
+    update["trackers"] = func.coalesce(excluded.trackers, t.trackers)  # already the union
     conn.execute(stmt.on_conflict_do_update(index_elements=[t.info_hash], set_=update), rows)
 
 

@@ -29,12 +29,22 @@ TORRENT_TYPE: Final = "application/x-bittorrent"
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
 _ESCAPE_RE: Final = re.compile("[&<>\"']")
+_NEEDS_WORK: Final = re.compile("[&<>\"'\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _HEADER: Final = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def text(value: object) -> str:
-    """`value` as XML character data or attribute value: escaped, forbidden characters gone."""
-    cleaned = _NOT_XML.sub("", str(value))
+    """`value` as XML character data or attribute value: escaped, forbidden characters gone.
+
+    Called thousands of times per feed, and most values need nothing: one scan
+    decides, so the common case costs a single regex search.
+    """
+    if isinstance(value, int):
+        return str(value)
+    raw = str(value)
+    if _NEEDS_WORK.search(raw) is None:
+        return raw
+    cleaned = _NOT_XML.sub("", raw)
     return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group(0)], cleaned)
 
 

@@ -28,7 +28,7 @@ from engine.store.schema import (
     sightings,
     torrents,
 )
-from engine.store.upsert import upsert_records
+from engine.store.upsert import MAX_TRACKERS, upsert_records
 from engine.store.writer import Writer
 
 MATRIX = "c9e15763f722f23e98a29decdfae341b98d53056"
@@ -195,6 +195,32 @@ def test_a_known_hash_refreshes_swarm_and_fills_but_never_overwrites(
     assert row.first_seen == first.first_seen
     assert row.last_seen > first.last_seen
     assert count(database, torrents) == 1
+
+
+def test_trackers_of_every_source_are_merged(database: Database, writer: Writer) -> None:
+    """A magnet from one site and a feed from another: the served magnet carries both."""
+    store(writer, rec(trackers=("udp://a.example/announce", "udp://b.example/announce")))
+    store(writer, rec(source="dht"))  # no trackers: keeps what is known
+    store(
+        writer,
+        rec(source="tpb", trackers=("udp://b.example/announce", "udp://c.example/announce")),
+        rec(source="rss", trackers=("udp://d.example/announce",)),  # same batch
+    )
+    assert torrent(database).trackers.split("\n") == [
+        "udp://a.example/announce",
+        "udp://b.example/announce",
+        "udp://c.example/announce",
+        "udp://d.example/announce",
+    ]
+
+
+def test_merged_trackers_are_bounded(database: Database, writer: Writer) -> None:
+    for batch in range(3):
+        many = tuple(f"udp://t{batch}-{n}.example/announce" for n in range(50))
+        store(writer, rec(source=f"site{batch}", trackers=many))
+    kept = torrent(database).trackers.split("\n")
+    assert len(kept) == MAX_TRACKERS
+    assert kept[0] == "udp://t0-0.example/announce"  # first reported stay
 
 
 def test_a_known_classification_is_not_replaced(database: Database, writer: Writer) -> None:

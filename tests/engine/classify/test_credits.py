@@ -1,0 +1,31 @@
+"""`split_credit`: the artist/album or author/book halves of a release name.
+
+Lidarr and Readarr search by these halves and the Torznab feed reports them, so a
+wrong split is worse than none: no separator, or an empty half, gives None.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.classify.credits import split_credit
+
+
+@pytest.mark.parametrize(
+    ("title", "split"),
+    [
+        ("Frank Herbert - Dune (epub)", ("Frank Herbert", "Dune")),
+        ("Terry Pratchett - Guards! Guards! [EPUB] 1989", ("Terry Pratchett", "Guards! Guards!")),
+        ("Andy Weir - Project Hail Mary (Unabridged) m4b", ("Andy Weir", "Project Hail Mary")),
+        ("Neil Gaiman \u2014 American Gods retail", ("Neil Gaiman", "American Gods")),
+        ("Radiohead - OK Computer (1997) [FLAC]", ("Radiohead", "OK Computer")),
+        ("宇多田ヒカル - First Love (1999) [FLAC]", ("宇多田ヒカル", "First Love")),
+        ("Isaac Asimov-Foundation", None),  # unspaced: could be one name
+        ("Foundation (epub)", None),
+        ("Isaac Asimov - (epub)", None),
+        ("- - -", None),
+        ("", None),
+    ],
+)
+def test_split_credit(title: str, split: tuple[str, str] | None) -> None:
+    assert split_credit(title) == split
