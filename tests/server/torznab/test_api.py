@@ -9,7 +9,6 @@ guid, pubDate, enclosure and integer size/seeders/peers; errors are XML with HTT
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,11 @@ import pytest
 from lxml import etree
 from yarl import URL
 
-from engine.core import Core
 from engine.models import RawRecord
 from engine.torrent import build_magnet, parse_torrent
 from server.torznab.xml import TORZNAB_NS
-from tests.conftest import SettingsFactory
-from tests.server.conftest import Api, ApiFactory
+from tests.server.conftest import Api
+from tests.server.torznab.conftest import TorznabFactory
 
 NS = {"torznab": TORZNAB_NS}
 NOW = datetime.now(UTC)
@@ -37,33 +35,22 @@ RELEASES = [  # (title, hours ago, seeders, imdb id)
 
 
 @pytest.fixture
-async def torznab(
-    make_api: ApiFactory, make_settings: SettingsFactory, database_url: str
-) -> AsyncIterator[Api]:
-    core = Core.open(make_settings(database_url, **{"pipeline.classify_workers": 1}))
-    try:
-        raws = [
-            (
-                n,
-                RawRecord(
-                    source="tpb" if n % 2 else "1337x",
-                    title=title,
-                    info_hash=f"{n + 1:040x}",
-                    seeders=seeders,
-                    leechers=3,
-                    size=1_000_000 * (n + 1),
-                    published_at=NOW - timedelta(hours=hours),
-                    imdb_id=imdb,
-                ),
+async def torznab(serve_torznab: TorznabFactory) -> Api:
+    return await serve_torznab(
+        [
+            RawRecord(
+                source="tpb" if n % 2 else "1337x",
+                title=title,
+                info_hash=f"{n + 1:040x}",
+                seeders=seeders,
+                leechers=3,
+                size=1_000_000 * (n + 1),
+                published_at=NOW - timedelta(hours=hours),
+                imdb_id=imdb,
             )
             for n, (title, hours, seeders, imdb) in enumerate(RELEASES)
         ]
-        report = await core.pipeline.submit(raws)
-        assert report.created == len(RELEASES)
-        await asyncio.to_thread(core.drainer.drain_all)
-        yield await make_api(core)
-    finally:
-        core.close()
+    )
 
 
 async def get_xml(api: Api, path: str = "/torznab/all/api", **params: Any) -> etree._Element:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -30,11 +30,11 @@ import torznab
 from lxml import etree
 from yarl import URL
 
-from engine.core import Core
 from engine.models import RawRecord
 from engine.torrent import parse_torrent
-from tests.conftest import FIXTURES, SettingsFactory
-from tests.server.conftest import Api, ApiFactory, info_hash
+from tests.conftest import FIXTURES
+from tests.server.conftest import Api, info_hash
+from tests.server.torznab.conftest import TorznabFactory
 
 # --- a Sonarr-like reader ---------------------------------------------------------------
 
@@ -570,35 +570,22 @@ NEWEST_FIRST = [
 
 
 @pytest.fixture
-async def torznab_api(
-    make_api: ApiFactory, make_settings: SettingsFactory, database_url: str
-) -> AsyncIterator[Api]:
+async def torznab_api(serve_torznab: TorznabFactory) -> Api:
     """A live app over the dataset above plus one real .torrent file, classified for real."""
-    core = Core.open(make_settings(database_url, **{"pipeline.classify_workers": 1}))
-    try:
-        raws = [
-            (
-                n,
-                RawRecord(
-                    source="tpb",
-                    title=title,
-                    info_hash=info_hash(title),
-                    seeders=seeders,
-                    leechers=leechers,
-                    size=size,
-                    published_at=published,
-                    imdb_id=imdb,
-                ),
-            )
-            for n, (title, published, seeders, leechers, size, imdb) in enumerate(RELEASES)
-        ]
-        assert (await core.pipeline.submit(raws)).created == len(RELEASES)
-        report = await core.services.ingest.ingest_torrent(TORRENT_FILE.read_bytes())
-        assert report.created == 1
-        await asyncio.to_thread(core.drainer.drain_all)
-        yield await make_api(core)
-    finally:
-        core.close()
+    records = [
+        RawRecord(
+            source="tpb",
+            title=title,
+            info_hash=info_hash(title),
+            seeders=seeders,
+            leechers=leechers,
+            size=size,
+            published_at=published,
+            imdb_id=imdb,
+        )
+        for title, published, seeders, leechers, size, imdb in RELEASES
+    ]
+    return await serve_torznab(records, [(TORRENT_FILE.read_bytes(), "upload")])
 
 
 async def fetch(api: Api, **params: str) -> bytes:

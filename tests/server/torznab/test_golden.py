@@ -17,22 +17,20 @@ then read the changed files (and their diff) before committing them.
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import hashlib
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
 
-from engine.core import Core
 from engine.models import RawRecord
 from engine.torrent import parse_torrent
-from tests.conftest import FIXTURES, SettingsFactory
-from tests.server.conftest import Api, ApiFactory
+from tests.conftest import FIXTURES
+from tests.server.conftest import Api
+from tests.server.torznab.conftest import TorznabFactory
 
 GOLDEN = FIXTURES / "torznab" / "golden"
 UPDATE_ENV = "MINATO_UPDATE_GOLDEN"
@@ -153,36 +151,22 @@ GOLDENS = (
 
 
 @pytest.fixture
-async def torznab(
-    make_api: ApiFactory, make_settings: SettingsFactory, database_url: str
-) -> AsyncIterator[Api]:
+async def torznab(serve_torznab: TorznabFactory) -> Api:
     """A live app over the fixed dataset, classified by the real classifier processes."""
-    core = Core.open(make_settings(database_url, **{"pipeline.classify_workers": 1}))
-    try:
-        raws = [
-            (
-                n,
-                RawRecord(
-                    source=r.source,
-                    title=r.title,
-                    info_hash=_hash(r.title),
-                    seeders=r.seeders,
-                    leechers=r.leechers,
-                    size=r.size,
-                    published_at=r.published,
-                    imdb_id=r.imdb_id,
-                ),
-            )
-            for n, r in enumerate(RELEASES)
-        ]
-        report = await core.pipeline.submit(raws)
-        assert report.created == len(RELEASES), report
-        report = await core.services.ingest.ingest_torrent(TORRENT_FILE.read_bytes(), "upload")
-        assert report.created == 1, report
-        await asyncio.to_thread(core.drainer.drain_all)
-        yield await make_api(core)
-    finally:
-        core.close()
+    records = [
+        RawRecord(
+            source=r.source,
+            title=r.title,
+            info_hash=_hash(r.title),
+            seeders=r.seeders,
+            leechers=r.leechers,
+            size=r.size,
+            published_at=r.published,
+            imdb_id=r.imdb_id,
+        )
+        for r in RELEASES
+    ]
+    return await serve_torznab(records, [(TORRENT_FILE.read_bytes(), "upload")])
 
 
 def normalise(document: str, api: Api) -> str:
