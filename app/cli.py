@@ -26,6 +26,7 @@ from engine.errors import ConfigError, IndexBusy, MinatoError
 from engine.logs import configure_logging
 from engine.models import IngestReport
 from engine.services import parse_search_params
+from engine.site_config import load_site_configs
 from server.app import make_app, start_server
 
 log = logging.getLogger("minato")
@@ -133,7 +134,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["server.host"] = args.host
     if getattr(args, "port", None) is not None:
         overrides["server.port"] = args.port
-    return load_settings(args.config or default_config_path(), os.environ, overrides)
+    path = args.config or default_config_path()
+    settings = load_settings(path, os.environ, overrides)
+    load_site_configs(settings, config_path=path)  # checked at start: names file, key and fix
+    return settings
 
 
 # --- serve -------------------------------------------------------------------------------------

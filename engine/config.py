@@ -100,14 +100,20 @@ class ProxySettings(_Section):
 
 
 class SiteSettings(_Section):
-    """Per-source overrides; the built-in defaults apply to keys left out."""
+    """Per-source overrides; the built-in defaults (resources/sites.toml) apply to keys left out.
+
+    Which keys the user actually wrote is `model_fields_set`: `engine.site_config`
+    merges only those over the built-in entry.
+    """
 
     enabled: bool = True
     mirrors: list[str] | None = None
     proxy: str | list[str] = "none"
-    min_interval_s: float = Field(default=2.0, ge=0)
+    min_interval_s: float = Field(default=2.0, ge=0, le=3600)
     depth: int = Field(default=3, ge=1, le=100)
     every: str = "30m"
+    user_agent: str | None = None
+    health_path: str | None = None
 
 
 class FeedSettings(_Section):

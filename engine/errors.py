@@ -13,6 +13,13 @@
     - RateLimited             the service said slow down; carries `retry_after` (seconds)
     - ServiceNotConfigured    missing or rejected key / contact: off until the settings change
     - UnexpectedResponse      JSON of the wrong shape, or too large: this lookup cannot work
+  + NetworkError              a site, mirror or proxy failed; carries `site` (may be "")
+    - NoProxyAvailable        every proxy the policy allows is cooling down or none is set
+    - BlockedByChallenge      a Cloudflare (or similar) challenge page answered, not the site
+    - CircuitOpen             the site's breaker is open; carries `retry_after` (seconds)
+    - AllMirrorsDown          no mirror of the site answered
+    - ResponseTooLarge        the body passed the size limit
+    - RequestFailed           transport error or bad status after the retries
   + ApiError                  raised by server handlers; carries an HTTP status
     - Unauthorized  BadRequest  PayloadTooLarge  UnsupportedMediaType
 """
@@ -133,6 +140,62 @@ class UnexpectedResponse(EnrichmentError):
     """
 
     error_type = "unexpected_response"
+
+
+class NetworkError(MinatoError):
+    """A request to a site (or through a proxy) failed; `site` names the source when known.
+
+    Messages name the site, the mirror host and what to do, never a proxy's
+    credentials (URLs in messages are redacted by the code that raises).
+    """
+
+    http_status = 502
+    error_type = "network"
+
+    def __init__(self, site: str, message: str) -> None:
+        super().__init__(f"{site}: {message}" if site else message)
+        self.site = site
+
+
+class NoProxyAvailable(NetworkError):
+    """Every proxy the site's policy allows is cooling down (or none is configured)."""
+
+    error_type = "no_proxy_available"
+
+
+class BlockedByChallenge(NetworkError):
+    """The answer was a challenge page (Cloudflare "Just a moment..."), not the site's content."""
+
+    error_type = "blocked_by_challenge"
+
+
+class CircuitOpen(NetworkError):
+    """The site failed too often in a row; no request is sent for `retry_after` seconds."""
+
+    http_status = 503
+    error_type = "circuit_open"
+
+    def __init__(self, site: str, retry_after: float) -> None:
+        super().__init__(site, f"paused after repeated failures; next try in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class AllMirrorsDown(NetworkError):
+    """No mirror of the site is reachable."""
+
+    error_type = "all_mirrors_down"
+
+
+class ResponseTooLarge(NetworkError):
+    """The answer's body passed the size limit; it was not read further."""
+
+    error_type = "response_too_large"
+
+
+class RequestFailed(NetworkError):
+    """A transport error or an unusable status remained after the retries."""
+
+    error_type = "request_failed"
 
 
 class ApiError(MinatoError):

@@ -210,6 +210,18 @@ def test_config_file_error_exits_2_naming_the_key(
     assert not (home / "data").exists()
 
 
+def test_site_config_error_exits_2_before_anything_starts(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(home / "config.toml", '[sites.1337x]\nevery = "sometimes"\n')
+    code, out, err = run(capsys, "keys", "list")
+    assert code == 2
+    assert out == ""
+    assert f"{home / 'config.toml'}: sites.1337x.every: 'sometimes' is not an interval" in err
+    assert "(fix: an interval such as" in err
+    assert not (home / "data").exists()
+
+
 def test_config_env_error_exits_2_naming_the_variable(
     home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
