@@ -75,7 +75,9 @@ class IndexDrainer:
                 continue  # more may wait
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_s)
+                # asyncio.timeout: 3.11's wait_for can lose a cancel that meets a wake-up
+                async with asyncio.timeout(self._poll_s):
+                    await self._wake.wait()
 
     def drain_once(self) -> int:
         """Index one batch of outbox rows; returns how many rows it consumed."""

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -225,3 +227,35 @@ enrich_cache = Table(
     Column("fetched_at", UtcDateTime, nullable=False),
 )
 """Every lookup a service answered, so the same title is never asked twice."""
+
+site_mirrors = Table(
+    "site_mirrors",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("url", String(512), primary_key=True),
+    Column("position", Integer, nullable=False),  # order in the site's config, 0 first
+    Column("online", Boolean),  # NULL until the first check
+    Column("latency_ms", Float),
+    Column("checked_at", UtcDateTime),
+    Column("last_error", Text),
+    Column("blocked", Text),  # "challenge: ..." / "parked: ...": it answers, but not as the site
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("chosen", Boolean, nullable=False, default=False),
+)
+"""Each site's configured mirrors, their last health and the one crawls use (`chosen`)."""
+
+mirror_checks = Table(
+    "mirror_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False),
+    Column("url", String(512), nullable=False),
+    Column("checked_at", UtcDateTime, nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("latency_ms", Float),
+    Column("status", Integer),
+    Column("error", Text),
+    Column("blocked", Text),
+    Index("ix_mirror_checks_site_url_checked_at", "site", "url", "checked_at"),
+)
+"""Recent health checks per mirror (the last few, pruned on write), for "why this mirror"."""

@@ -1,0 +1,368 @@
+"""The crawler scheduler: every enabled source on its schedule, each in its own task.
+
+One source failing, hanging or raising never cancels another: each runs in its own
+loop that catches everything but cancellation, and a crawl runs as a child task so
+`stop` can cancel it without ending the loop. A source that keeps failing is backed
+off (1 min doubling up to 24 h, or longer when a breaker says so); one that meets a
+challenge page is shown as blocked. Every change of state is kept in a
+`CrawlerStatus` (heartbeat, items seen/new, duration, last error, next run) that the
+JSON API, the CLI and the window read, and that a `StatusStore` persists so a
+restart keeps totals and the user's start/stop choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from engine.errors import BlockedByChallenge, CircuitOpen, NotFound
+
+log = logging.getLogger(__name__)
+
+MIN_BACKOFF_S = 60.0
+MAX_BACKOFF_S = 86_400.0
+CONTINUOUS_PAUSE_S = 5.0
+"""A continuous source (the DHT) whose run returned is started again after this pause."""
+HEARTBEAT_SAVE_S = 5.0
+"""Heartbeats are kept in memory at once but persisted at most this often per source."""
+_ERROR_CHARS = 500
+
+
+class CrawlerState(StrEnum):
+    """What a source is doing now, as people and the API see it."""
+
+    IDLE = "idle"  # waiting for its next run
+    RUNNING = "running"
+    BACKING_OFF = "backing_off"  # failed; waiting longer than its schedule
+    BLOCKED = "blocked"  # a challenge page answered instead of the site
+    DISABLED = "disabled"  # off in the settings, or stopped by the user
+    ERROR = "error"  # a bug in the source: its run raised something unexpected
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrawlerStatus:
+    """One source's state and figures; `items_*` of the last run, `items_total` of all."""
+
+    source: str
+    state: CrawlerState = CrawlerState.IDLE
+    enabled: bool = True
+    message: str | None = None
+    last_heartbeat: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    last_duration_s: float | None = None
+    items_seen: int = 0
+    items_new: int = 0
+    items_total: int = 0
+    runs: int = 0
+    consecutive_failures: int = 0
+    next_run_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What one crawl found: records seen, and how many were new to the index."""
+
+    items_seen: int = 0
+    items_new: int = 0
+
+
+class CrawlContext:
+    """Handed to a crawl: its identity (for sticky proxies) and a way to report progress."""
+
+    def __init__(self, source: str, crawl_id: str, report: Callable[[int, int], None]) -> None:
+        self.source = source
+        self.crawl_id = crawl_id
+        self._report = report
+
+    def heartbeat(self, *, items_seen: int = 0, items_new: int = 0) -> None:
+        """Say "still alive", with the running totals of this crawl so far."""
+        self._report(items_seen, items_new)
+
+
+Job = Callable[[CrawlContext], Coroutine[Any, Any, RunResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledSource:
+    """A source as the scheduler runs it: `every_s` None means continuously."""
+
+    id: str
+    every_s: float | None
+    run: Job
+    enabled: bool = True
+
+
+class StatusStore(Protocol):
+    """Where statuses survive a restart (the database, through the single writer)."""
+
+    def load(self) -> Mapping[str, CrawlerStatus]:
+        """Statuses saved by an earlier run, by source."""
+        ...
+
+    async def save(self, status: CrawlerStatus) -> None:
+        """Keep `status` (called on every change of state, heartbeats throttled)."""
+        ...
+
+
+class Scheduler:
+    """Runs sources on their schedules; `start`/`stop` control them while it runs."""
+
+    def __init__(
+        self,
+        sources: Iterable[ScheduledSource],
+        *,
+        store: StatusStore | None = None,
+        min_backoff_s: float = MIN_BACKOFF_S,
+        max_backoff_s: float = MAX_BACKOFF_S,
+        continuous_pause_s: float = CONTINUOUS_PAUSE_S,
+    ) -> None:
+        self._sources = {source.id: source for source in sources}
+        self._store = store
+        self._min_backoff = min_backoff_s
+        self._max_backoff = max_backoff_s
+        self._continuous_pause = continuous_pause_s
+        saved = store.load() if store is not None else {}
+        self._status: dict[str, CrawlerStatus] = {}
+        for source in self._sources.values():
+            old = saved.get(source.id)
+            enabled = source.enabled and (old.enabled if old is not None else True)
+            self._status[source.id] = CrawlerStatus(
+                source=source.id,
+                state=CrawlerState.IDLE if enabled else CrawlerState.DISABLED,
+                enabled=enabled,
+                message=None if source.enabled else "disabled in the settings",
+                items_total=old.items_total if old else 0,
+                runs=old.runs if old else 0,
+                last_error=old.last_error if old else None,
+                finished_at=old.finished_at if old else None,
+                last_duration_s=old.last_duration_s if old else None,
+            )
+        self._wake = {sid: asyncio.Event() for sid in self._sources}
+        self._crawls: dict[str, asyncio.Task[RunResult]] = {}
+        self._saved_at: dict[str, float] = {}
+        self._crawl_counter = 0
+
+    # --- what the API and the CLI call ------------------------------------------------------
+
+    def statuses(self) -> list[CrawlerStatus]:
+        """Every source's status, by id."""
+        return [self._status[sid] for sid in sorted(self._status)]
+
+    def status(self, source: str) -> CrawlerStatus:
+        """One source's status.
+
+        Raises:
+            NotFound: no such source.
+        """
+        try:
+            return self._status[source]
+        except KeyError:
+            raise NotFound(f"no crawler named {source!r}") from None
+
+    async def start(self, source: str) -> CrawlerStatus:
+        """Enable a source and run it now (a running crawl is left alone).
+
+        Raises:
+            NotFound: no such source.
+        """
+        current = self.status(source)
+        if not self._sources[source].enabled:
+            return current  # off in the settings: the settings decide, not a click
+        if current.state is not CrawlerState.RUNNING:
+            await self._set(source, enabled=True, state=CrawlerState.IDLE, message="started")
+        self._wake[source].set()
+        return self._status[source]
+
+    async def stop(self, source: str) -> CrawlerStatus:
+        """Disable a source, cancelling its crawl if one is running.
+
+        Raises:
+            NotFound: no such source.
+        """
+        self.status(source)
+        await self._set(
+            source, enabled=False, state=CrawlerState.DISABLED, message="stopped", next_run_at=None
+        )
+        crawl = self._crawls.get(source)
+        if crawl is not None:
+            crawl.cancel()
+        self._wake[source].set()
+        return self._status[source]
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run every source until cancelled; one source's failure never stops the others."""
+        async with asyncio.TaskGroup() as group:
+            for source in self._sources.values():
+                group.create_task(self._loop(source), name=f"crawler:{source.id}")
+
+    async def _loop(self, source: ScheduledSource) -> None:
+        while True:
+            status = self._status[source.id]
+            if not status.enabled:
+                await self._wait(source.id, None)
+                continue
+            delay = self._seconds_until(status.next_run_at)
+            if delay > 0 and not await self._wait(source.id, delay):
+                continue  # woken by start/stop: look again
+            if not self._status[source.id].enabled:
+                continue
+            await self._crawl_once(source)
+
+    async def _wait(self, source: str, seconds: float | None) -> bool:
+        """Sleep `seconds` (forever when None); False when woken early by start/stop."""
+        wake = self._wake[source]
+        wake.clear()
+        try:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation that
+            # arrives as the event is set (start/stop during shutdown), and the loop hangs
+            async with asyncio.timeout(seconds):
+                await wake.wait()
+        except TimeoutError:
+            return True
+        return False
+
+    async def _crawl_once(self, source: ScheduledSource) -> None:
+        self._crawl_counter += 1
+        crawl_id = f"{source.id}#{self._crawl_counter}"
+        started = datetime.now(UTC)
+        began = time.monotonic()
+        progress = [0, 0]
+
+        def report(seen: int, new: int) -> None:
+            progress[:] = [seen, new]
+            self._heartbeat(source.id, seen, new)
+
+        await self._set(
+            source.id,
+            state=CrawlerState.RUNNING,
+            message=None,
+            started_at=started,
+            last_heartbeat=started,
+            items_seen=0,
+            items_new=0,
+            next_run_at=None,
+        )
+        crawl = asyncio.create_task(source.run(CrawlContext(source.id, crawl_id, report)))
+        self._crawls[source.id] = crawl
+        try:
+            result = await crawl
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                crawl.cancel()
+                raise  # the scheduler itself is shutting down
+            # only the crawl was cancelled: `stop` did it; the state is already "disabled"
+            await self._finished(source.id, began, RunResult(*progress), state=None)
+            return
+        except BlockedByChallenge as exc:
+            await self._failed(source.id, began, progress, exc, CrawlerState.BLOCKED)
+            return
+        except CircuitOpen as exc:
+            await self._failed(source.id, began, progress, exc, CrawlerState.BACKING_OFF)
+            return
+        except Exception as exc:
+            log.exception("crawler %s failed", source.id)
+            await self._failed(source.id, began, progress, exc, CrawlerState.ERROR)
+            return
+        finally:
+            self._crawls.pop(source.id, None)
+        await self._finished(source.id, began, result, state=CrawlerState.IDLE)
+        every = source.every_s if source.every_s is not None else self._continuous_pause
+        await self._set(source.id, next_run_at=datetime.now(UTC) + timedelta(seconds=every))
+
+    async def _finished(
+        self, source: str, began: float, result: RunResult, *, state: CrawlerState | None
+    ) -> None:
+        status = self._status[source]
+        await self._set(
+            source,
+            state=state or status.state,
+            finished_at=datetime.now(UTC),
+            last_heartbeat=datetime.now(UTC),
+            last_duration_s=time.monotonic() - began,
+            items_seen=result.items_seen,
+            items_new=result.items_new,
+            items_total=status.items_total + result.items_new,
+            runs=status.runs + 1,
+            consecutive_failures=0 if state is CrawlerState.IDLE else status.consecutive_failures,
+        )
+
+    async def _failed(
+        self, source: str, began: float, progress: list[int], exc: Exception, state: CrawlerState
+    ) -> None:
+        status = self._status[source]
+        failures = status.consecutive_failures + 1
+        delay = min(self._max_backoff, self._min_backoff * 2 ** (failures - 1))
+        if isinstance(exc, CircuitOpen):
+            delay = max(delay, exc.retry_after)
+        error = f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+        now = datetime.now(UTC)
+        await self._set(
+            source,
+            state=state,
+            message=f"retrying in {_human(delay)}",
+            finished_at=now,
+            last_heartbeat=now,
+            last_duration_s=time.monotonic() - began,
+            items_seen=progress[0],
+            items_new=progress[1],
+            items_total=status.items_total + progress[1],
+            runs=status.runs + 1,
+            consecutive_failures=failures,
+            last_error=error,
+            next_run_at=now + timedelta(seconds=delay),
+        )
+        log.warning("crawler %s: %s; next try in %s", source, error, _human(delay))
+
+    def _heartbeat(self, source: str, seen: int, new: int) -> None:
+        now = datetime.now(UTC)
+        self._status[source] = replace(
+            self._status[source], last_heartbeat=now, items_seen=seen, items_new=new
+        )
+        if time.monotonic() - self._saved_at.get(source, 0.0) >= HEARTBEAT_SAVE_S:
+            self._save_soon(source)
+
+    def _save_soon(self, source: str) -> None:
+        if self._store is None:
+            return
+        self._saved_at[source] = time.monotonic()
+        task = asyncio.get_running_loop().create_task(self._store.save(self._status[source]))
+        task.add_done_callback(_log_save_failure)
+
+    async def _set(self, source: str, **changes: object) -> None:
+        self._status[source] = replace(self._status[source], **changes)  # type: ignore[arg-type]
+        if self._store is not None:
+            self._saved_at[source] = time.monotonic()
+            try:
+                await self._store.save(self._status[source])
+            except Exception:
+                log.exception("could not save the status of crawler %s", source)
+
+    @staticmethod
+    def _seconds_until(when: datetime | None) -> float:
+        return 0.0 if when is None else (when - datetime.now(UTC)).total_seconds()
+
+
+def _log_save_failure(task: asyncio.Task[None]) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        if (exc := task.exception()) is not None:
+            log.error("could not save a crawler heartbeat: %s", exc)
+
+
+def _human(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
