@@ -23,6 +23,7 @@ from engine.errors import BlockedByChallenge, CircuitOpen, NoProxyAvailable, Req
 from engine.net.breaker import CircuitBreaker
 from engine.net.challenge import detect_block
 from engine.net.clients import ClientPool, FetchedResponse, fetch
+from engine.net.flaresolverr import FlareSolverr
 from engine.net.mirrors import MirrorResolver, host_of
 from engine.net.politeness import (
     HostRateLimiter,
@@ -62,6 +63,7 @@ class SiteClient:
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 30.0,
         rng: random.Random | None = None,
+        solver: FlareSolverr | None = None,
     ) -> None:
         self.config = config
         self._pool = pool
@@ -76,6 +78,7 @@ class SiteClient:
         self._backoff_cap = backoff_cap_s
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._headers = {"User-Agent": config.user_agent}
+        self._solver = solver
 
     async def get(
         self,
@@ -149,6 +152,9 @@ class SiteClient:
                     continue
                 self._proxies.report_success(proxy)
             block = detect_block(response.status, response.headers, response.body)
+            if block is not None and block.kind == "challenge" and self._solver is not None:
+                response = await self._solver.solve(url, site=self.config.id)
+                block = detect_block(response.status, response.headers, response.body)
             if block is not None:
                 raise BlockedByChallenge(self.config.id, f"{host}: {block.reason}")
             if not should_retry(response.status) and response.status < 500:

@@ -26,6 +26,7 @@ from engine.config import ProxySettings
 from engine.errors import AllMirrorsDown, CircuitOpen, NoProxyAvailable
 from engine.net.breaker import BreakerState, CircuitBreaker
 from engine.net.clients import ClientPool
+from engine.net.flaresolverr import FlareSolverr
 from engine.net.mirrors import MirrorResolver, http_probe
 from engine.net.politeness import HostRateLimiter
 from engine.net.proxies import ProxyManager
@@ -292,3 +293,54 @@ async def test_a_crawl_survives_a_proxy_dying_and_fails_clearly_when_all_are_gon
         await stack.client.get("/page/99")
     assert time.monotonic() - started < 10  # a clear error, not a hang
     assert stack.breaker.state is BreakerState.CLOSED  # the site did nothing wrong
+
+
+def flaresolverr_app(seen: list[dict[str, object]], *, ok: bool) -> web.Application:
+    """FlareSolverr's `/v1` API on loopback: answers as the real service documents it."""
+
+    async def v1(request: web.Request) -> web.Response:
+        command = await request.json()
+        seen.append(command)
+        if not ok:
+            return web.json_response({"status": "error", "message": "Challenge not solved"})
+        solution = {
+            "url": command["url"],
+            "status": 200,
+            "headers": {"content-type": "text/html"},
+            "response": "<html><body>the real listing</body></html>",
+            "cookies": [{"name": "cf_clearance", "value": "x"}],
+            "userAgent": "Mozilla/5.0",
+        }
+        return web.json_response({"status": "ok", "message": "", "solution": solution})
+
+    app = web.Application()
+    app.router.add_post("/v1", v1)
+    return app
+
+
+@pytest.mark.parametrize("solved", [True, False])
+async def test_flaresolverr_passes_a_challenge_when_configured(
+    sites: list[Site],
+    make_client: ClientFactory,
+    aiohttp_server: AiohttpServer,
+    pool: ClientPool,
+    solved: bool,
+) -> None:
+    site = sites[0]
+    site.script["/list"] = [(503, {"Server": "cloudflare"}, CHALLENGE)]
+    seen: list[dict[str, object]] = []
+    solver_server = await aiohttp_server(flaresolverr_app(seen, ok=solved))
+    stack = await make_client([site.url])
+    stack.client = SiteClient(
+        stack.client.config, pool=pool, proxies=stack.proxies, limiter=HostRateLimiter(0.0),
+        breaker=stack.breaker, mirrors=stack.client.mirrors,
+        solver=FlareSolverr(str(solver_server.make_url("")), client=pool.client_for(None)),
+    )  # fmt: skip
+    if solved:
+        response = await stack.client.get("/list")
+        assert response.body == b"<html><body>the real listing</body></html>"
+    else:
+        with pytest.raises(AllMirrorsDown, match="FlareSolverr could not pass"):
+            await stack.client.get("/list")
+    assert [c["cmd"] for c in seen] == ["request.get"]
+    assert seen[0]["url"] == f"{site.url}/list"
