@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
-from pytest_aiohttp import AiohttpServer
 
 from engine.errors import ResponseTooLarge
 from engine.net.clients import (
@@ -20,21 +18,9 @@ from engine.net.clients import (
     hide_socks_credentials_in_logs,
 )
 from engine.net.proxies import Proxy
-from tests.engine.net.proxy_servers import PAGE_BYTES, free_port, origin_app, silent_server
+from tests.engine.net.proxy_servers import PAGE_BYTES, free_port, silent_server
 
 LIMIT = 100 * 1024
-
-
-@pytest.fixture
-async def origin(aiohttp_server: AiohttpServer) -> TestServer:
-    server: TestServer = await aiohttp_server(origin_app())
-    return server
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[ClientPool]:
-    async with ClientPool(user_agent="Minato-test/1.0", timeout=httpx.Timeout(3.0)) as pool:
-        yield pool
 
 
 async def get(

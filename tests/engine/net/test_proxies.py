@@ -11,13 +11,11 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
-from pytest_aiohttp import AiohttpServer
 
 from engine.config import ProxySettings
 from engine.errors import ConfigError, NoProxyAvailable, RequestFailed
@@ -35,7 +33,6 @@ from tests.engine.net.proxy_servers import (
     SEEN,
     ProxyFarm,
     free_port,
-    origin_app,
     refusing_socks5_server,
     silent_server,
 )
@@ -398,25 +395,6 @@ def test_describe_failure_names_the_type_and_hides_passwords() -> None:
 
 
 # --- through real proxies --------------------------------------------------------------
-
-
-@pytest.fixture
-def farm(tmp_path: Path) -> Iterator[ProxyFarm]:
-    farm = ProxyFarm(tmp_path)
-    yield farm
-    farm.close()
-
-
-@pytest.fixture
-async def origin(aiohttp_server: AiohttpServer) -> TestServer:
-    server: TestServer = await aiohttp_server(origin_app())
-    return server
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[ClientPool]:
-    async with ClientPool(user_agent="Minato-test", timeout=httpx.Timeout(3.0)) as pool:
-        yield pool
 
 
 # httpcore leaves the TCP stream to a SOCKS5 proxy open when the handshake fails

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -95,19 +94,6 @@ def writer(database: Database) -> Iterator[Writer]:
     w.stop()
 
 
-@pytest.fixture
-async def pool() -> AsyncIterator[ClientPool]:
-    async with ClientPool(user_agent="pool-default", timeout=httpx.Timeout(3.0)) as made:
-        yield made
-
-
-@pytest.fixture
-def farm(tmp_path: Path) -> Iterator[ProxyFarm]:
-    made = ProxyFarm(tmp_path)
-    yield made
-    made.close()
-
-
 @dataclass
 class Stack:
     client: SiteClient
@@ -128,7 +114,7 @@ class ClientFactory(Protocol):
 
 
 @pytest.fixture
-def make_client(pool: ClientPool, database: Database, writer: Writer) -> ClientFactory:
+def make_client(clients: ClientPool, database: Database, writer: Writer) -> ClientFactory:
     async def make(
         mirrors: list[str],
         *,
@@ -147,11 +133,11 @@ def make_client(pool: ClientPool, database: Database, writer: Writer) -> ClientF
         resolver = await MirrorResolver.open(
             "testsite",
             mirrors,
-            probe=http_probe(pool.client_for(None)),
+            probe=http_probe(clients.client_for(None)),
             store=MirrorStore(database.reader, writer),
         )
         client = SiteClient(
-            config, pool=pool, proxies=manager, limiter=HostRateLimiter(0.0),
+            config, pool=clients, proxies=manager, limiter=HostRateLimiter(0.0),
             breaker=breaker, mirrors=resolver, backoff_base_s=0.05, backoff_cap_s=0.2,
         )  # fmt: skip
         return Stack(client, manager, breaker)
@@ -323,7 +309,7 @@ async def test_flaresolverr_passes_a_challenge_when_configured(
     sites: list[Site],
     make_client: ClientFactory,
     aiohttp_server: AiohttpServer,
-    pool: ClientPool,
+    clients: ClientPool,
     solved: bool,
 ) -> None:
     site = sites[0]
@@ -332,9 +318,9 @@ async def test_flaresolverr_passes_a_challenge_when_configured(
     solver_server = await aiohttp_server(flaresolverr_app(seen, ok=solved))
     stack = await make_client([site.url])
     stack.client = SiteClient(
-        stack.client.config, pool=pool, proxies=stack.proxies, limiter=HostRateLimiter(0.0),
+        stack.client.config, pool=clients, proxies=stack.proxies, limiter=HostRateLimiter(0.0),
         breaker=stack.breaker, mirrors=stack.client.mirrors,
-        solver=FlareSolverr(str(solver_server.make_url("")), client=pool.client_for(None)),
+        solver=FlareSolverr(str(solver_server.make_url("")), client=clients.client_for(None)),
     )  # fmt: skip
     if solved:
         response = await stack.client.get("/list")
