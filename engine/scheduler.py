@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -114,19 +114,26 @@ class StatusStore(Protocol):
 
 
 class Scheduler:
-    """Runs sources on their schedules; `start`/`stop` control them while it runs."""
+    """Runs sources on their schedules; `start`/`stop` control them while it runs.
+
+    `gate`, when given, is awaited before every crawl: a worker passes its
+    submitter's `wait_until_accepting`, so crawling pauses while the central
+    server cannot take what would be found.
+    """
 
     def __init__(
         self,
         sources: Iterable[ScheduledSource],
         *,
         store: StatusStore | None = None,
+        gate: Callable[[], Awaitable[None]] | None = None,
         min_backoff_s: float = MIN_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
         continuous_pause_s: float = CONTINUOUS_PAUSE_S,
     ) -> None:
         self._sources = {source.id: source for source in sources}
         self._store = store
+        self._gate = gate
         self._min_backoff = min_backoff_s
         self._max_backoff = max_backoff_s
         self._continuous_pause = continuous_pause_s
@@ -215,6 +222,8 @@ class Scheduler:
             delay = self._seconds_until(status.next_run_at)
             if delay > 0 and not await self._wait(source.id, delay):
                 continue  # woken by start/stop: look again
+            if self._gate is not None:
+                await self._gate()  # a worker whose central server is down waits here
             if not self._status[source.id].enabled:
                 continue
             await self._crawl_once(source)

@@ -261,3 +261,15 @@ async def test_unknown_crawler_is_not_found() -> None:
         call: Callable[[str], Awaitable[CrawlerStatus]] = action
         with pytest.raises(NotFound):
             await call("nope")
+
+
+async def test_crawls_wait_at_the_gate() -> None:
+    """A worker whose central server is down: no crawl starts until the gate opens."""
+    crawls, source = counting()
+    open_gate = asyncio.Event()
+    scheduler = Scheduler([source], gate=open_gate.wait, **FAST)
+    async with running(scheduler):
+        await asyncio.sleep(0.15)
+        assert crawls == []
+        open_gate.set()
+        await until(lambda: len(crawls) >= 2)
