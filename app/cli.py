@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,16 @@ from engine.models import IngestReport
 from engine.services import parse_search_params
 from engine.site_config import load_site_configs
 from server.app import make_app, start_server
+from server.render import crawler_json
 
 log = logging.getLogger("minato")
 
 _TORRENT_SUFFIXES = {".torrent"}
 _NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
 _MAX_INGEST_FILE_BYTES = 2 * 1024**3
+_CRAWLER_COLUMNS = [
+    "crawler", "state", "last run (UTC)", "took", "seen/new", "total", "runs", "next run", "note"
+]  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,6 +112,17 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     search.set_defaults(handler=cmd_search)
 
+    crawlers = sub.add_parser(
+        "crawlers",
+        parents=[common],
+        help="show each crawler's last saved status (start/stop: the HTTP API)",
+        description="Each crawler's status as the database holds it (what the running or last "
+        "`minato serve` saved). Starting and stopping a crawler needs the running scheduler: "
+        "POST /api/crawlers/ID/start or /stop.",
+    )
+    crawlers.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    crawlers.set_defaults(handler=cmd_crawlers)
+
     sub.add_parser(
         "reclassify", parents=[common], help="run the classifier again over stored torrents"
     ).set_defaults(handler=cmd_reclassify)
@@ -136,16 +152,17 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["server.port"] = args.port
     path = args.config or default_config_path()
     settings = load_settings(path, os.environ, overrides)
-    load_site_configs(settings, config_path=path)  # checked at start: names file, key and fix
+    # checked at start, naming the file, key and fix; `serve` hands them to the core
+    args.site_configs = load_site_configs(settings, config_path=path)
     return settings
 
 
 # --- serve -------------------------------------------------------------------------------------
 
 
-def cmd_serve(_args: argparse.Namespace, settings: Settings) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run engine + HTTP server until SIGINT/SIGTERM, then shut down cleanly."""
-    core = Core.open(settings)
+    core = Core.open(settings, site_configs=args.site_configs)
     try:
         core.index.ensure_writable()  # a second server on one data dir stops here, not later
         asyncio.run(_serve(core, settings))
@@ -323,6 +340,45 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     _table(["title", "size", "seeders", "leechers", "kind", "info hash"], rows)
     print(f"{page.total} match(es); showing {len(page.hits)}")
     return 0
+
+
+def cmd_crawlers(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each crawler's last saved status, read from the database (no server needed)."""
+    core = Core.open(settings, classify=False, site_configs=args.site_configs)
+    try:
+        statuses = core.services.crawlers.saved_statuses()
+    finally:
+        core.close()
+    if args.json:
+        for status in statuses:
+            print(json.dumps(crawler_json(status)))
+        return 0
+    if not statuses:
+        print(
+            "No crawler has saved a status yet: `minato serve` runs the crawlers. "
+            "Start or stop one through the running server: POST /api/crawlers/ID/start or /stop."
+        )
+        return 0
+    rows = [
+        [
+            s.source,
+            s.state.value,
+            _when(s.finished_at),
+            f"{s.last_duration_s:.1f} s" if s.last_duration_s is not None else "-",
+            f"{s.items_seen}/{s.items_new}",
+            str(s.items_total),
+            str(s.runs),
+            _when(s.next_run_at),
+            (s.last_error or s.message or "")[:60],
+        ]
+        for s in statuses
+    ]
+    _table(_CRAWLER_COLUMNS, rows)
+    return 0
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
 
 def cmd_reclassify(_args: argparse.Namespace, settings: Settings) -> int:

@@ -159,6 +159,7 @@ def serve(workdir: Path, *, classify: bool, database_url: str) -> Iterator[Serve
             "MINATO_SERVER__PORT": "0",  # the OS picks a free port; read it from stderr
             "MINATO_PIPELINE__CLASSIFY": "true" if classify else "false",
             "MINATO_ENRICH__ENABLED": "false",  # measure ingest, not lookups on public hosts
+            "MINATO_CRAWL__ENABLED": "false",  # no mirror checks of public sites either
         }
     )
     env.pop("MINATO_DATABASE_URL", None)

@@ -159,6 +159,29 @@ class EnrichSettings(_Section):
     """Wait between looks at an empty queue."""
 
 
+class CrawlSettings(_Section):
+    """The crawlers and the mirror health checks: everything that sends requests to sites.
+
+    Off, Minato contacts no site at all (no crawl, no mirror check); the index, the
+    API and ingest keep working. Tests and benchmarks turn it off so that nothing
+    reaches the public hosts of the built-in sites.
+    """
+
+    enabled: bool = True
+    """Crawl the enabled sites and check their mirrors; off: nothing is sent to any site."""
+    mirror_check_minutes: float = Field(default=15.0, ge=1.0, le=1440.0)
+    """Minutes between two health checks of every enabled site's mirrors (first one at start)."""
+    flaresolverr_url: str = ""
+    """A FlareSolverr instance (http://host:8191) to pass challenge pages; empty: none."""
+
+    @field_validator("flaresolverr_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8191")
+        return value
+
+
 class Settings(_Section):
     """Every setting Minato reads; the TOML file's shape."""
 
@@ -171,6 +194,7 @@ class Settings(_Section):
     feeds: list[FeedSettings] = Field(default_factory=list)
     dht: DhtSettings = DhtSettings()
     enrich: EnrichSettings = EnrichSettings()
+    crawl: CrawlSettings = CrawlSettings()
 
     def data_path(self) -> Path:
         """The data dir actually used (created on demand by the store)."""

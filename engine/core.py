@@ -2,25 +2,40 @@
 
 Opening a core creates the data dir, opens and migrates the database, opens
 the search index, starts the single writer thread and (optionally) the
-classifier processes. `run()` is the long-lived part (the index drainer and the enrichment worker);
-`close()` stops everything in order so nothing acknowledged is lost.
+classifier processes, and builds the crawl side: one client pool, proxy manager
+and breaker registry, a mirror resolver per enabled site with mirrors, the
+scheduler and the mirror health worker. Nothing is sent to any site while
+opening. `run()` is the long-lived part (the index drainer, the enrichment
+worker, the scheduler and the mirror checks); `close()` stops everything in order
+so nothing acknowledged is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from engine.config import Settings
+from engine.config import Settings, default_config_path
 from engine.enrich.setup import Enrichment
 from engine.errors import ConfigError
+from engine.net.breaker import BreakerRegistry
+from engine.net.clients import ClientPool
+from engine.net.flaresolverr import FlareSolverr
+from engine.net.health import MirrorHealthWorker, proxy_skip_reason, site_probe
+from engine.net.mirrors import MirrorResolver
+from engine.net.politeness import HostRateLimiter
+from engine.net.proxies import ProxyManager, ProxyPolicy
 from engine.pipeline import Pipeline, make_classifier_pool
+from engine.scheduler import Scheduler
 from engine.search.base import SearchIndex
 from engine.search.drainer import IndexDrainer
 from engine.search.tantivy_index import TantivyIndex
 from engine.services import (
+    CrawlerService,
     IngestService,
     KeyService,
     SearchService,
@@ -28,13 +43,33 @@ from engine.services import (
     StatusService,
 )
 from engine.services.keys import ensure_internal_secret
+from engine.site_config import DEFAULT_USER_AGENT, SiteConfig, load_site_configs
+from engine.sources import CrawlDeps, scheduled_sources
+from engine.store.crawlers import CrawlerStatusStore
 from engine.store.database import Database, open_database, sqlite_url
+from engine.store.mirrors import MirrorStore
 from engine.store.reads import torrent_count
 from engine.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
 INDEX_DIR = "index"
+
+
+@dataclass(frozen=True, slots=True)
+class Crawling:
+    """The crawl side of the engine: the sites, their network parts, the scheduler, mirror checks.
+
+    `health` is None when `[crawl] enabled = false` or no enabled site has mirrors:
+    then nothing checks mirrors, and no request leaves for any site.
+    """
+
+    sites: Mapping[str, SiteConfig]
+    deps: CrawlDeps
+    mirror_store: MirrorStore
+    status_store: CrawlerStatusStore
+    scheduler: Scheduler
+    health: MirrorHealthWorker | None
 
 
 class Core:
@@ -51,6 +86,7 @@ class Core:
         services: Services,
         pipeline: Pipeline,
         enrichment: Enrichment | None = None,
+        crawling: Crawling | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -61,15 +97,32 @@ class Core:
         self.services = services
         self.pipeline = pipeline
         self.enrichment = enrichment
+        self.crawling = crawling
 
     @classmethod
-    def open(cls, settings: Settings, *, classify: bool | None = None) -> Core:
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        classify: bool | None = None,
+        site_configs: Mapping[str, SiteConfig] | None = None,
+    ) -> Core:
         """Open every part; `classify=False` skips the classifier processes (quick CLI reads).
+
+        Args:
+            settings: the effective settings.
+            classify: override `pipeline.classify`.
+            site_configs: the sites as `load_site_configs` made them (the CLI loads them
+                at start, naming the real config file in errors); None loads them here,
+                from the built-in sites file and `settings.sites`.
 
         Raises:
             ConfigError: a setting cannot be honoured.
             StoreError: the database cannot be opened or migrated.
         """
+        if site_configs is None:
+            # The path only names the file in error messages; the values are in `settings`.
+            site_configs = load_site_configs(settings, config_path=default_config_path())
         data_dir = settings.data_path()
         data_dir.mkdir(parents=True, exist_ok=True)
         database = open_database(settings.storage.database_url or sqlite_url(data_dir))
@@ -93,6 +146,16 @@ class Core:
             classifier=classifier,
             batch_records=settings.pipeline.batch_records,
         )
+        try:
+            crawling = _open_crawling(settings, site_configs, database, writer, pipeline)
+        except BaseException:
+            # a bad proxy or mirror setting: close what is open, or the writer thread lingers
+            writer.stop()
+            if classifier is not None:
+                classifier.shutdown(wait=True, cancel_futures=True)
+            index.close()
+            database.dispose()
+            raise
         enrichment = (
             Enrichment(settings.enrich, database.reader, writer)
             if settings.enrich.enabled
@@ -116,9 +179,28 @@ class Core:
                 classifier=classifier,
                 enrichment=enrichment.status if enrichment else None,
             ),
+            crawlers=CrawlerService(
+                scheduler=crawling.scheduler,
+                store=crawling.status_store,
+                sites=crawling.sites,
+                mirror_store=crawling.mirror_store,
+                breakers=crawling.deps.breakers,
+                proxies=crawling.deps.proxies,
+                health=crawling.health,
+                mirror_check_every_s=settings.crawl.mirror_check_minutes * 60.0,
+            ),
         )
         return cls(
-            settings, database, index, writer, drainer, classifier, services, pipeline, enrichment
+            settings,
+            database,
+            index,
+            writer,
+            drainer,
+            classifier,
+            services,
+            pipeline,
+            enrichment,
+            crawling,
         )
 
     def needs_rebuild(self) -> bool:
@@ -131,16 +213,29 @@ class Core:
             return torrent_count(conn) > 0
 
     async def run(self) -> None:
-        """Background work until cancelled: rebuild a lost index, then drain the outbox."""
-        await self.pipeline.warm_up()
-        if await asyncio.to_thread(self.needs_rebuild):
-            log.warning("the search index is empty but the database is not: rebuilding it")
-            count = await asyncio.to_thread(self.drainer.rebuild)
-            log.info("search index rebuilt: %d torrents", count)
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self.drainer.run())
-            if self.enrichment is not None:
-                group.create_task(self.enrichment.worker.run())
+        """Background work until cancelled: index, enrich, crawl and check mirrors.
+
+        A lost index is rebuilt first; then the outbox drainer, the enrichment worker,
+        the scheduler and the mirror health worker run side by side. The site clients
+        are closed when it ends: they belong to this loop.
+        """
+        try:
+            await self.pipeline.warm_up()
+            if await asyncio.to_thread(self.needs_rebuild):
+                log.warning("the search index is empty but the database is not: rebuilding it")
+                count = await asyncio.to_thread(self.drainer.rebuild)
+                log.info("search index rebuilt: %d torrents", count)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.drainer.run(), name="index-drainer")
+                if self.enrichment is not None:
+                    group.create_task(self.enrichment.worker.run(), name="enrichment")
+                if self.crawling is not None:
+                    group.create_task(self.crawling.scheduler.run(), name="scheduler")
+                    if self.crawling.health is not None:
+                        group.create_task(self.crawling.health.run(), name="mirror-health")
+        finally:
+            if self.crawling is not None:
+                await self.crawling.deps.pool.aclose()
 
     def close(self) -> None:
         """Stop the writer (after its queued jobs), the classifiers and the index, in order."""
@@ -151,6 +246,73 @@ class Core:
             self.classifier.shutdown(wait=True, cancel_futures=True)
         self.index.close()
         self.database.dispose()
+
+
+def _open_crawling(
+    settings: Settings,
+    sites: Mapping[str, SiteConfig],
+    database: Database,
+    writer: Writer,
+    pipeline: Pipeline,
+) -> Crawling:
+    """The network parts, a resolver per enabled site with mirrors, the scheduler, the checks.
+
+    Building sends nothing; only `Core.run` starts the scheduler and the health worker,
+    and the worker only when `[crawl] enabled` is on.
+
+    Raises:
+        ConfigError: a proxy or a site's proxy policy is invalid.
+    """
+    pool = ClientPool(user_agent=DEFAULT_USER_AGENT)
+    proxies = ProxyManager(settings.proxies)
+    mirror_store = MirrorStore(database.reader, writer)
+    policies: dict[str, ProxyPolicy] = {}
+    resolvers: dict[str, MirrorResolver] = {}
+    for site in sites.values():
+        if not site.enabled or not site.mirrors:
+            continue
+        policy = policies[site.id] = proxies.policy(site.proxy, site=site.id)
+        resolvers[site.id] = MirrorResolver(
+            site.id,
+            site.mirrors,
+            probe=site_probe(
+                pool, proxies, policy, path=site.health_path, user_agent=site.user_agent
+            ),
+            store=mirror_store,
+        )
+    deps = CrawlDeps(
+        pool=pool,
+        proxies=proxies,
+        breakers=BreakerRegistry(),
+        limiter=HostRateLimiter(),
+        mirrors=resolvers,
+        pipeline=pipeline,
+        solver=(
+            FlareSolverr(settings.crawl.flaresolverr_url, client=pool.client_for(None))
+            if settings.crawl.flaresolverr_url
+            else None
+        ),
+    )
+    sources = scheduled_sources(sites, deps)
+    if not settings.crawl.enabled:
+        sources = [replace(source, enabled=False) for source in sources]
+    status_store = CrawlerStatusStore(database.reader, writer)
+    scheduler = Scheduler(sources, store=status_store)
+    health = None
+    if settings.crawl.enabled and resolvers:
+        health = MirrorHealthWorker(
+            list(resolvers.values()),
+            interval_s=settings.crawl.mirror_check_minutes * 60.0,
+            skip_reason=proxy_skip_reason(proxies, policies),
+        )
+    return Crawling(
+        sites=dict(sites),
+        deps=deps,
+        mirror_store=mirror_store,
+        status_store=status_store,
+        scheduler=scheduler,
+        health=health,
+    )
 
 
 def _open_index(settings: Settings, data_dir: Path) -> SearchIndex:

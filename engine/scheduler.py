@@ -346,8 +346,13 @@ class Scheduler:
         if self._store is None:
             return
         self._saved_at[source] = time.monotonic()
-        task = asyncio.get_running_loop().create_task(self._store.save(self._status[source]))
+        task = asyncio.get_running_loop().create_task(self._save_latest(source))
         task.add_done_callback(_log_save_failure)
+
+    async def _save_latest(self, source: str) -> None:
+        """Save the status as it is when the task runs, never an older copy over a newer one."""
+        if self._store is not None:
+            await self._store.save(self._status[source])
 
     async def _set(self, source: str, **changes: object) -> None:
         self._status[source] = replace(self._status[source], **changes)  # type: ignore[arg-type]

@@ -29,6 +29,11 @@ def make_app(services: Services, *, max_body_bytes: int) -> web.Application:
     add("GET", "/api/search", routes.search, name="search")
     add("GET", "/api/torrents/{info_hash}", routes.torrent, name="torrent")
     add("GET", "/api/torrents/{info_hash}/file", routes.torrent_file, name="torrent_file")
+    add("GET", "/api/sites", routes.sites, name="sites")
+    add("GET", "/api/sites/{site}/mirrors", routes.site_mirrors, name="site_mirrors")
+    add("GET", "/api/crawlers", routes.crawlers, name="crawlers")
+    add("POST", "/api/crawlers/{source}/start", routes.crawler_start, name="crawler_start")
+    add("POST", "/api/crawlers/{source}/stop", routes.crawler_stop, name="crawler_stop")
     add("GET", "/torznab/{indexer}/api", torznab_api, name="torznab")
     add(
         "GET",

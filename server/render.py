@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,16 @@ from engine.models import (
     SearchPage,
     Torrent,
     TorrentSummary,
+)
+from engine.services.crawlers import (
+    BreakerSnapshot,
+    CrawlerStatus,
+    MirrorCheck,
+    MirrorCheckSchedule,
+    MirrorReport,
+    ProxyStatus,
+    SiteInfo,
+    SiteMirrors,
 )
 
 
@@ -115,4 +126,131 @@ def key_json(info: ApiKeyInfo) -> dict[str, Any]:
         "created_at": _time(info.created_at),
         "last_used_at": _time(info.last_used_at),
         "revoked_at": _time(info.revoked_at),
+    }
+
+
+def _ms(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+def crawler_json(status: CrawlerStatus) -> dict[str, Any]:
+    """One crawler: state, figures of the last run and of all runs, next run, last error."""
+    return {
+        "id": status.source,
+        "state": status.state.value,
+        "enabled": status.enabled,
+        "message": status.message,
+        "last_heartbeat": _time(status.last_heartbeat),
+        "started_at": _time(status.started_at),
+        "finished_at": _time(status.finished_at),
+        "last_duration_s": (
+            round(status.last_duration_s, 3) if status.last_duration_s is not None else None
+        ),
+        "items_seen": status.items_seen,
+        "items_new": status.items_new,
+        "items_total": status.items_total,
+        "runs": status.runs,
+        "consecutive_failures": status.consecutive_failures,
+        "next_run_at": _time(status.next_run_at),
+        "last_error": status.last_error,
+    }
+
+
+def crawlers_json(statuses: Sequence[CrawlerStatus]) -> dict[str, Any]:
+    """What `/api/crawlers` answers: `{"crawlers": [...]}`, by id."""
+    return {"crawlers": [crawler_json(s) for s in statuses]}
+
+
+def _breaker_json(snapshot: BreakerSnapshot | None) -> dict[str, Any]:
+    if snapshot is None:  # no request sent yet: a breaker that was never used is closed
+        return {"state": "closed", "consecutive_failures": 0, "retry_after_s": 0.0}
+    return {
+        "state": snapshot.state.value,
+        "consecutive_failures": snapshot.consecutive_failures,
+        "retry_after_s": round(snapshot.retry_after, 3),
+        "opened_at": _time(snapshot.opened_at),
+        "last_error": snapshot.last_error,
+    }
+
+
+def site_json(site: SiteInfo) -> dict[str, Any]:
+    """One site: settings, current mirror, how many mirrors answer, breaker, crawler state."""
+    return {
+        "id": site.id,
+        "kind": site.kind,
+        "enabled": site.enabled,
+        "every_s": site.every_s,
+        "proxy": site.proxy if isinstance(site.proxy, str) else list(site.proxy),
+        "current_mirror": site.current_mirror,
+        "mirrors": site.mirrors,
+        "mirrors_online": site.mirrors_online,
+        "checked_at": _time(site.checked_at),
+        "breaker": _breaker_json(site.breaker),
+        "crawler": site.crawler.value if site.crawler is not None else None,
+    }
+
+
+def proxy_json(proxy: ProxyStatus) -> dict[str, Any]:
+    """One proxy's health; its URL with the password masked (never the credentials)."""
+    return {
+        "name": proxy.name,
+        "url": proxy.safe_url,
+        "healthy": proxy.healthy,
+        "cooling_s": round(proxy.cooling_s, 1),
+        "consecutive_failures": proxy.consecutive_failures,
+        "last_error": proxy.last_error,
+        "chosen": proxy.chosen,
+    }
+
+
+def sites_json(
+    sites: Sequence[SiteInfo], proxies: Sequence[ProxyStatus], checks: MirrorCheckSchedule
+) -> dict[str, Any]:
+    """What `/api/sites` answers: the sites, the proxies, and the mirror check schedule."""
+    return {
+        "sites": [site_json(s) for s in sites],
+        "proxies": [proxy_json(p) for p in proxies],
+        "mirror_checks": {
+            "enabled": checks.enabled,
+            "every_s": checks.every_s,
+            "last_round_at": _time(checks.last_round_at),
+        },
+    }
+
+
+def _check_json(check: MirrorCheck) -> dict[str, Any]:
+    return {
+        "checked_at": _time(check.checked_at),
+        "online": check.online,
+        "usable": check.usable,
+        "latency_ms": _ms(check.latency_ms),
+        "status": check.status,
+        "error": check.error,
+        "blocked": check.blocked,
+    }
+
+
+def _mirror_json(report: MirrorReport) -> dict[str, Any]:
+    state = report.state
+    return {
+        "url": state.url,
+        "position": state.position,
+        "online": state.online,
+        "usable": state.usable,
+        "latency_ms": _ms(state.latency_ms),
+        "checked_at": _time(state.checked_at),
+        "last_error": state.last_error,
+        "blocked": state.blocked,
+        "consecutive_failures": state.consecutive_failures,
+        "chosen": state.chosen,
+        "history": [_check_json(c) for c in report.history],
+    }
+
+
+def mirrors_json(mirrors: SiteMirrors) -> dict[str, Any]:
+    """What `/api/sites/{id}/mirrors` answers: every mirror in config order, with history."""
+    return {
+        "site": mirrors.site,
+        "current": mirrors.current,
+        "mirrors": [_mirror_json(m) for m in mirrors.mirrors],
     }

@@ -8,7 +8,16 @@ from multidict import MultiMapping
 from engine.errors import BadRequest, InvalidRecord, PayloadTooLarge, UnsupportedMediaType
 from engine.services import parse_search_params
 from server.middleware import MAX_BODY, SERVICES
-from server.render import health_json, page_json, report_json, torrent_json
+from server.render import (
+    crawler_json,
+    crawlers_json,
+    health_json,
+    mirrors_json,
+    page_json,
+    report_json,
+    sites_json,
+    torrent_json,
+)
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -73,6 +82,47 @@ async def torrent_file(request: web.Request) -> web.Response:
         content_type=BITTORRENT,
         headers={"Content-Disposition": f'attachment; filename="{info_hash.lower()}.torrent"'},
     )
+
+
+async def sites(request: web.Request) -> web.Response:
+    """GET /api/sites: every site, its current mirror and breaker; the proxies; check schedule."""
+    crawlers = request.app[SERVICES].crawlers
+    body = sites_json(await crawlers.sites(), crawlers.proxies(), crawlers.mirror_checks())
+    return web.json_response(body)
+
+
+async def site_mirrors(request: web.Request) -> web.Response:
+    """GET /api/sites/{site}/mirrors?history=N: the site's mirrors with their latest checks."""
+    history = _whole_number(request.query.get("history", "10"), "history", 0, 100)
+    found = await request.app[SERVICES].crawlers.mirrors(
+        request.match_info["site"], history=history
+    )
+    return web.json_response(mirrors_json(found))
+
+
+async def crawlers(request: web.Request) -> web.Response:
+    """GET /api/crawlers: every crawler's live status."""
+    return web.json_response(crawlers_json(request.app[SERVICES].crawlers.statuses()))
+
+
+async def crawler_start(request: web.Request) -> web.Response:
+    """POST /api/crawlers/{source}/start: enable a crawler and run it now."""
+    status = await request.app[SERVICES].crawlers.start(request.match_info["source"])
+    return web.json_response(crawler_json(status))
+
+
+async def crawler_stop(request: web.Request) -> web.Response:
+    """POST /api/crawlers/{source}/stop: disable a crawler, cancelling its crawl."""
+    status = await request.app[SERVICES].crawlers.stop(request.match_info["source"])
+    return web.json_response(crawler_json(status))
+
+
+def _whole_number(value: str, name: str, low: int, high: int) -> int:
+    text = value.strip()
+    # the length first: int() refuses strings of over 4300 digits with a ValueError
+    if not (text.isascii() and text.isdecimal() and len(text) <= 9) or not low <= int(text) <= high:
+        raise BadRequest(f"{name}: must be a whole number from {low} to {high}")
+    return int(text)
 
 
 def _require_type(request: web.Request, allowed: tuple[str, ...]) -> str:

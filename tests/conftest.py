@@ -28,10 +28,13 @@ PG_ENV = "MINATO_TEST_DATABASE_URL"
 def _no_enrichment_in_subprocesses() -> Iterator[None]:
     """`minato` processes started by tests inherit this: their lookups would go to public hosts.
 
-    Tests that exercise enrichment point it at a local server through their own settings.
+    The same for crawling: the built-in sites (and their mirror health checks) are public
+    hosts. Tests that exercise enrichment or crawling point them at local servers through
+    their own settings.
     """
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MINATO_ENRICH__ENABLED", "false")
+        patch.setenv("MINATO_CRAWL__ENABLED", "false")
         yield
 
 
@@ -72,10 +75,11 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     """Settings with the data dir in tmp_path; keyword args are 'section.key' overrides."""
 
     def make(database_url: str = "", **overrides: Any) -> Settings:
-        # Enrichment off unless a test turns it on: its services are public hosts.
+        # Enrichment and crawling off unless a test turns them on: they reach public hosts.
         values: dict[str, Any] = {
             "storage.data_dir": str(tmp_path / "data"),
             "enrich.enabled": False,
+            "crawl.enabled": False,
         }
         if database_url:
             values["storage.database_url"] = database_url

@@ -14,6 +14,11 @@ Modules, one job each:
 * challenge.py   `detect_block`: Cloudflare challenge and parked-domain pages
 * mirrors.py     MirrorResolver: health checks, fastest live mirror, failover;
                  state and history persisted in the database
+* health.py      MirrorHealthWorker: re-checks every site's mirrors on a schedule
+* flaresolverr.py  FlareSolverr: an optional service that passes challenge pages
+* site_client.py SiteClient: all of the above composed for one site's requests
+* submitter.py   IngestSubmitter: a worker's spooled, breaker-guarded link to the
+                 central ingest API
 
 Everything here raises the `NetworkError` family of `engine.errors`.
 """

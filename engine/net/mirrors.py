@@ -25,7 +25,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -403,13 +403,15 @@ def http_probe(
     path: str = "/",
     timeout_s: float = PROBE_TIMEOUT_S,
     max_bytes: int = PROBE_MAX_BYTES,
+    headers: Mapping[str, str] | None = None,
 ) -> Probe:
     """A probe that GETs `path` on a mirror with `client` (its proxy, headers, TLS settings).
 
     GET rather than HEAD: these sites often refuse or mishandle HEAD, and a challenge
     or parked page is only recognisable by its body. At most `max_bytes` are read.
     Redirects are followed, so a mirror that moved to https (or was parked) is seen
-    as it ends up.
+    as it ends up. `headers` carry the site's own User-Agent: a mirror that serves
+    browsers but challenges others must be judged as the crawl will meet it.
     """
     suffix = "/" + path.lstrip("/")
 
@@ -419,7 +421,11 @@ def http_probe(
             async with (
                 asyncio.timeout(timeout_s),
                 client.stream(
-                    "GET", base_url.rstrip("/") + suffix, timeout=timeout_s, follow_redirects=True
+                    "GET",
+                    base_url.rstrip("/") + suffix,
+                    headers=headers,
+                    timeout=timeout_s,
+                    follow_redirects=True,
                 ) as response,
             ):
                 latency_ms = (time.perf_counter() - started) * 1000.0

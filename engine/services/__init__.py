@@ -1,4 +1,4 @@
-"""The only API that `server/` and `app/` call: ingest, search, keys, status.
+"""The only API that `server/` and `app/` call: ingest, search, keys, status, crawlers.
 
 The server and the GUI are peers: both hold a `Services` and neither touches
 the store, the search index or the sources directly.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.services.crawlers import CrawlerService
 from engine.services.ingest import IngestService
 from engine.services.keys import KeyService
 from engine.services.search import SearchService, parse_search_params
 from engine.services.status import StatusService
 
 __all__ = [
+    "CrawlerService",
     "IngestService",
     "KeyService",
     "SearchService",
@@ -31,3 +33,4 @@ class Services:
     search: SearchService
     keys: KeyService
     status: StatusService
+    crawlers: CrawlerService

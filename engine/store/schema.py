@@ -173,7 +173,16 @@ crawler_status = Table(
     Column("items_new", BigInteger, nullable=False, default=0),
     Column("items_total", BigInteger, nullable=False, default=0),
     Column("next_run_at", UtcDateTime),
+    Column("enabled", Boolean, nullable=False, default=True),  # False: stopped by the user
+    Column("message", Text),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("last_duration_s", Float),
+    Column("items_seen", BigInteger, nullable=False, default=0),
+    Column("runs", BigInteger, nullable=False, default=0),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
 )
+"""One row per source: the scheduler's `CrawlerStatus`, so a restart keeps totals and choices."""
 
 feed_state = Table(
     "feed_state",

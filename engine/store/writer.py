@@ -106,7 +106,8 @@ class Writer:
             if job is _STOP:
                 return
             if isinstance(job, _CallJob):
-                self._run_call(job)
+                if job.future.set_running_or_notify_cancel():
+                    self._run_call(job)
                 continue
             group = [job]
             size = len(job.items)
@@ -120,7 +121,11 @@ class Writer:
                     break
                 group.append(nxt)
                 size += len(nxt.items)
-            self._run_upserts(group)
+            # A job whose caller gave up before it ran is skipped (nothing was acknowledged);
+            # once running, a future can no longer be cancelled, so its result always lands.
+            started = [j for j in group if j.future.set_running_or_notify_cancel()]
+            if started:
+                self._run_upserts(started)
 
     def _run_upserts(self, group: list[_UpsertJob]) -> None:
         now = datetime.now(UTC)

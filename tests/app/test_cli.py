@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from app.cli import main
 from engine import __version__
 from engine.config import load_settings
 from engine.core import Core
+from engine.scheduler import CrawlerState, CrawlerStatus
 
 TORRENTS = Path(__file__).resolve().parent.parent / "fixtures" / "torrents"
 UBUNTU_HASH = "14ffe5dd23188fd5cb53a1d47f1289db70abf31e"  # flexget_test.torrent
@@ -85,6 +87,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MINATO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MINATO_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("MINATO_PIPELINE__CLASSIFY", "false")
+    monkeypatch.setenv("MINATO_CRAWL__ENABLED", "false")  # the built-in sites are public hosts
+    monkeypatch.setenv("MINATO_ENRICH__ENABLED", "false")  # so are the metadata services
     return tmp_path
 
 
@@ -453,8 +457,10 @@ def cli(home: Path, *argv: str | Path, **env: str) -> subprocess.CompletedProces
         MINATO_DATA_DIR=str(home / "data"),
         MINATO_CONFIG=str(home / "config.toml"),
         MINATO_PIPELINE__CLASSIFY="false",
-        **env,
+        MINATO_CRAWL__ENABLED="false",
+        MINATO_ENRICH__ENABLED="false",
     )
+    environ.update(env)
     return subprocess.run(
         [str(MINATO), *map(str, argv)],
         env=environ,
@@ -521,3 +527,83 @@ def test_reclassify_classifies_what_was_ingested_without_it(home: Path, capsys) 
     assert "reclassified 2 torrents: 2 changed" in out
     code, out, _err = run(capsys, "search", "--kind", "movie", "matrix")
     assert "1 match(es)" in out
+
+
+# --- crawlers ----------------------------------------------------------------------------------
+
+
+def test_crawlers_before_any_run_says_how_they_run(
+    db_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "crawlers")
+    assert code == 0, err
+    assert "No crawler has saved a status yet" in out
+    assert "POST /api/crawlers/ID/start" in out
+    code, out, err = run(capsys, "crawlers", "--json")
+    assert (code, out) == (0, "")
+
+
+def test_crawlers_shows_what_the_database_holds(
+    db_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+    settings = load_settings(db_home / "config.toml", os.environ)
+    core = Core.open(settings, classify=False)
+    try:
+        assert core.crawling is not None
+        store = core.crawling.status_store
+        asyncio.run(
+            store.save(
+                CrawlerStatus(
+                    source="yts",
+                    state=CrawlerState.IDLE,
+                    finished_at=at,
+                    last_duration_s=12.34,
+                    items_seen=50,
+                    items_new=7,
+                    items_total=1234,
+                    runs=9,
+                    next_run_at=at + timedelta(hours=1),
+                )
+            )
+        )
+        asyncio.run(
+            store.save(
+                CrawlerStatus(
+                    source="eztv",
+                    state=CrawlerState.BACKING_OFF,
+                    consecutive_failures=2,
+                    last_error="AllMirrorsDown: eztv: no mirror answered",
+                )
+            )
+        )
+    finally:
+        core.close()
+
+    code, out, err = run(capsys, "crawlers")
+    assert code == 0, err
+    lines = out.splitlines()
+    yts = next(line for line in lines if " yts " in line)
+    for shown in ("idle", "2026-11-26 09:30", "12.3 s", "50/7", "1234", "9", "2026-11-26 10:30"):
+        assert shown in yts, (shown, yts)
+    eztv = next(line for line in lines if " eztv " in line)
+    assert "backing_off" in eztv
+    assert "AllMirrorsDown" in eztv
+    assert lines.index(eztv) < lines.index(yts)  # by id
+
+    code, out, err = run(capsys, "crawlers", "--json")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["id"], r["state"], r["items_total"]) for r in rows] == [
+        ("eztv", "backing_off", 0),
+        ("yts", "idle", 1234),
+    ]
+    assert rows[1]["finished_at"] == "2026-11-26T09:30:00+00:00"
+
+
+def test_crawlers_help_points_at_the_api_for_start_and_stop(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        call_main("crawlers", "--help")
+    assert "POST /api/crawlers/ID/start" in capsys.readouterr().out

@@ -347,3 +347,12 @@ def test_masked_hides_a_password_in_the_query_string(config: Path, url: str, exp
     shown = masked(load(config, env={"MINATO_DATABASE_URL": url}))
     assert shown["storage"]["database_url"] == expected
     assert "hunter2" not in json.dumps(shown)
+
+
+def test_flaresolverr_url_must_be_http(config: Path) -> None:
+    message = error_of(config, '[crawl]\nflaresolverr_url = "localhost:8191"\n')
+    assert f"{config}: crawl.flaresolverr_url:" in message
+    assert "http://127.0.0.1:8191" in message
+    assert load(
+        config, '[crawl]\nflaresolverr_url = "http://127.0.0.1:8191"\n'
+    ).crawl.flaresolverr_url

@@ -170,6 +170,8 @@ class ServerProcess:
     def start(self, timeout_s: float = 60.0) -> ServerProcess:
         """Start and wait until it prints the bound address; read the first-start key."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("MINATO_")}
+        env["MINATO_CRAWL__ENABLED"] = "false"  # the built-in sites are public hosts
+        env["MINATO_ENRICH__ENABLED"] = "false"  # so are TMDb, AniList and MusicBrainz
         env.update(
             MINATO_DATA_DIR=str(self.data_dir),
             MINATO_CONFIG=str(self.config),
@@ -253,6 +255,8 @@ class ServerProcess:
 def minato_cli(data_dir: Path, config: Path, *args: str, **env: str) -> str:
     """Run a `minato` command on a data dir; returns its stdout."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("MINATO_")}
+    full["MINATO_CRAWL__ENABLED"] = "false"  # the built-in sites are public hosts
+    full["MINATO_ENRICH__ENABLED"] = "false"  # so are TMDb, AniList and MusicBrainz
     full.update(MINATO_DATA_DIR=str(data_dir), MINATO_CONFIG=str(config), **env)
     done = subprocess.run(
         [str(MINATO), *args], env=full, capture_output=True, text=True, timeout=60, check=False

@@ -216,3 +216,31 @@ def test_many_threads_many_jobs(database: Database, writer: Writer) -> None:
     results = [f.result(timeout=60) for f in futures]
     assert results == [[True, True]] * 200
     assert len(stored_hashes(database)) == 400
+
+
+def test_a_caller_that_gives_up_does_not_kill_the_writer(
+    database: Database, writer: Writer
+) -> None:
+    """An awaiting coroutine cancelled mid-write (shutdown) cancels its future from outside."""
+    release, gate = hold(writer)
+    queued_upsert = writer.upsert([rec(0)])
+    queued_call = writer.call(lambda conn: 1)
+    assert queued_upsert.cancel()  # still queued: it will be skipped
+    assert queued_call.cancel()
+    release.set()
+    gate.result(timeout=30)
+
+    running_started, finish = threading.Event(), threading.Event()
+
+    def slow(_conn: Connection) -> str:
+        running_started.set()
+        assert finish.wait(30)
+        return "done"
+
+    running = writer.call(slow)
+    assert running_started.wait(10)
+    assert not running.cancel()  # running: too late to cancel, the result will land
+    finish.set()
+    assert running.result(timeout=30) == "done"
+    assert writer.upsert([rec(1)]).result(timeout=30) == [True]  # the thread is alive
+    assert stored_hashes(database) == {info_hash(1)}  # the cancelled upsert never ran

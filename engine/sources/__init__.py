@@ -1,0 +1,102 @@
+"""Sources: what the scheduler crawls, and the one place where they are registered.
+
+No source is written yet (the HTML sites, the JSON APIs, feeds, the DHT and the
+Bitmagnet bridge come in later issues). `scheduled_sources` is where they join:
+each entry of `BUILTIN_SOURCES` maps a source id of `resources/sites.toml` to a
+factory that, given the site's configuration and the engine's shared parts
+(`CrawlDeps`), returns the job the scheduler runs. Registration is explicit and
+finite (no import-time side effects), so the list of sources is this table.
+
+Every request a source makes goes through `CrawlDeps.site_client`, which shares
+the mirror resolvers that the health worker keeps up to date: a crawl starts on
+the mirror the last check found fastest, and a failover during a crawl is seen by
+the next check and by the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from engine.errors import ConfigError
+from engine.net.breaker import BreakerRegistry
+from engine.net.clients import ClientPool
+from engine.net.flaresolverr import FlareSolverr
+from engine.net.mirrors import MirrorResolver
+from engine.net.politeness import HostRateLimiter
+from engine.net.proxies import ProxyManager
+from engine.net.site_client import SiteClient
+from engine.pipeline import Pipeline
+from engine.scheduler import CrawlContext, Job, RunResult, ScheduledSource
+from engine.site_config import SiteConfig
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrawlDeps:
+    """What a source needs from the engine, built once by `engine.core.Core`."""
+
+    pool: ClientPool
+    proxies: ProxyManager
+    breakers: BreakerRegistry
+    limiter: HostRateLimiter
+    mirrors: Mapping[str, MirrorResolver]
+    """One resolver per enabled site that has mirrors, by site id."""
+    pipeline: Pipeline
+    """Where found records go (normalize, classify, store, index)."""
+    solver: FlareSolverr | None = None
+    """Passes challenge pages when `[crawl] flaresolverr_url` is set."""
+
+    def site_client(self, config: SiteConfig) -> SiteClient:
+        """The client for every request of one site: its mirrors, proxies, rate limit, breaker.
+
+        Raises:
+            ConfigError: the site has no mirrors (a DHT source) or is disabled.
+        """
+        resolver = self.mirrors.get(config.id)
+        if resolver is None:
+            raise ConfigError(f"sites.{config.id}: no mirrors to send requests to")
+        return SiteClient(
+            config,
+            pool=self.pool,
+            proxies=self.proxies,
+            limiter=self.limiter,
+            breaker=self.breakers.get(config.id),
+            mirrors=resolver,
+            solver=self.solver,
+        )
+
+
+SourceFactory = Callable[[SiteConfig, CrawlDeps], Job]
+"""Builds the job that crawls one site (the scheduler calls it on each run)."""
+
+BUILTIN_SOURCES: Mapping[str, SourceFactory] = MappingProxyType({})
+"""Source id -> factory. Empty until the first source is written."""
+
+
+def scheduled_sources(
+    configs: Mapping[str, SiteConfig],
+    deps: CrawlDeps,
+    *,
+    factories: Mapping[str, SourceFactory] = BUILTIN_SOURCES,
+) -> list[ScheduledSource]:
+    """The sources the scheduler runs: each configured site that has a factory, by id.
+
+    A site disabled in the settings is still listed (disabled), so the API shows it
+    and says why it does not run; its job is built only when it is enabled, because
+    a disabled site may lack what its job needs (mirrors, a proxy).
+    """
+    sources: list[ScheduledSource] = []
+    for site_id in sorted(factories):
+        config = configs.get(site_id)
+        if config is None:
+            continue
+        job = factories[site_id](config, deps) if config.enabled else _never_runs
+        sources.append(
+            ScheduledSource(id=site_id, every_s=config.every_s, run=job, enabled=config.enabled)
+        )
+    return sources
+
+
+async def _never_runs(ctx: CrawlContext) -> RunResult:  # pragma: no cover - never called
+    raise RuntimeError(f"{ctx.source}: a source disabled in the settings was run")
