@@ -8,7 +8,7 @@ when MINATO_REQUIRE_POSTGRES=1 (as `.ci/run` sets), so CI can never skip them si
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from engine.config import Settings, load_settings
 from engine.core import Core
 from engine.store.database import Database, open_database
 from engine.store.writer import Writer
+from tests.crawl_support import LocalSite
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ENV = "MINATO_TEST_DATABASE_URL"
@@ -112,3 +113,18 @@ def core(make_settings: SettingsFactory, database_url: str) -> Iterator[Core]:
     opened = Core.open(make_settings(database_url, **{"pipeline.classify": False}))
     yield opened
     opened.close()
+
+
+@pytest.fixture
+async def local_sites() -> AsyncIterator[Callable[..., Awaitable[LocalSite]]]:
+    """Start mirrors on their own 127.0.0.1 ports (`await local_sites(status)`); closed after."""
+    started: list[LocalSite] = []
+
+    async def start(status: int = 200) -> LocalSite:
+        site = await LocalSite(status).start()
+        started.append(site)
+        return site
+
+    yield start
+    for site in started:
+        await site.close()

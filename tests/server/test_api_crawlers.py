@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from yarl import URL
 from engine.config import ProxySettings
 from engine.core import Core
 from tests.conftest import SettingsFactory
-from tests.crawl_support import LocalSite, closed_url, counting_job, only_sites, register
+from tests.crawl_support import closed_url, counting_job, only_sites, register
 from tests.server.conftest import Api, ApiFactory, error_of
 
 PROXY_PASSWORD = "pr0xy-s3cret"  # noqa: S105 - a test value that must never be shown
@@ -31,20 +31,6 @@ ROUTES = (
     ("POST", "/api/crawlers/yts/start"),
     ("POST", "/api/crawlers/yts/stop"),
 )
-
-
-@pytest.fixture
-async def sites() -> AsyncIterator[Callable[..., Awaitable[LocalSite]]]:
-    started: list[LocalSite] = []
-
-    async def start(status: int = 200) -> LocalSite:
-        site = await LocalSite(status).start()
-        started.append(site)
-        return site
-
-    yield start
-    for site in started:
-        await site.close()
 
 
 @pytest.fixture
@@ -106,9 +92,9 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, within_s: float
 
 
 async def test_a_running_core_checks_mirrors_and_the_api_shows_them(
-    open_core: Any, make_api: ApiFactory, sites: Any
+    open_core: Any, make_api: ApiFactory, local_sites: Any
 ) -> None:
-    up, failing = await sites(), await sites(500)
+    up, failing = await local_sites(), await local_sites(500)
     refused = closed_url()
     runs: list[str] = []
     yts = {"mirrors": [refused, failing.url, up.url], "health_path": "/api/v2/ping?limit=1"}

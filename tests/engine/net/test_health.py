@@ -24,22 +24,8 @@ from engine.net.proxies import ProxyManager
 from engine.store.database import Database
 from engine.store.mirrors import MirrorCheck, MirrorState, MirrorStore
 from engine.store.writer import Writer
-from tests.crawl_support import LocalSite, closed_url
+from tests.crawl_support import closed_url
 from tests.engine.net.proxy_servers import ProxyFarm
-
-
-@pytest.fixture
-async def start_site() -> AsyncIterator[Any]:
-    started: list[LocalSite] = []
-
-    async def start(status: int = 200) -> LocalSite:
-        site = await LocalSite(status).start()
-        started.append(site)
-        return site
-
-    yield start
-    for site in started:
-        await site.close()
 
 
 @pytest.fixture
@@ -84,9 +70,9 @@ def resolver(
 
 
 async def test_every_site_is_checked_at_start_and_a_broken_one_stops_nothing(
-    start_site: Any, store: MirrorStore, pool: ClientPool
+    local_sites: Any, store: MirrorStore, pool: ClientPool
 ) -> None:
-    up, down = await start_site(), await start_site(500)
+    up, down = await local_sites(), await local_sites(500)
 
     class BrokenStore:
         async def sync(self, site: str, urls: Sequence[str]) -> list[MirrorState]:
@@ -133,9 +119,9 @@ async def test_every_site_is_checked_at_start_and_a_broken_one_stops_nothing(
 
 
 async def test_rounds_repeat_on_schedule(
-    start_site: Any, store: MirrorStore, pool: ClientPool
+    local_sites: Any, store: MirrorStore, pool: ClientPool
 ) -> None:
-    site = await start_site()
+    site = await local_sites()
     worker = MirrorHealthWorker([resolver("yts", [site.url], store, pool)], interval_s=0.3)
     task = asyncio.create_task(worker.run())
     rounds: list[object] = []
@@ -158,9 +144,9 @@ async def test_rounds_repeat_on_schedule(
 
 
 async def test_check_all_reports_each_site(
-    start_site: Any, store: MirrorStore, pool: ClientPool
+    local_sites: Any, store: MirrorStore, pool: ClientPool
 ) -> None:
-    site = await start_site()
+    site = await local_sites()
 
     class Exploding(MirrorResolver):
         async def check_all(self) -> list[MirrorState]:
@@ -180,9 +166,9 @@ async def test_no_resolver_means_nothing_to_do() -> None:
 
 @pytest.mark.slow
 async def test_a_site_with_a_proxy_policy_is_checked_through_its_proxy(
-    start_site: Any, store: MirrorStore, pool: ClientPool, farm: ProxyFarm
+    local_sites: Any, store: MirrorStore, pool: ClientPool, farm: ProxyFarm
 ) -> None:
-    site = await start_site()
+    site = await local_sites()
     [proxy] = farm.start(1, kind="socks5", user="crawler", password="pr0xy-pass")  # noqa: S106
     proxies = ProxyManager([ProxySettings(name="tor", url=proxy.url("socks5h"))])
     checked = resolver("1337x", [site.url], store, pool, proxies, policy=["tor"])
@@ -202,9 +188,9 @@ async def test_a_site_with_a_proxy_policy_is_checked_through_its_proxy(
 
 
 async def test_a_site_whose_proxies_all_cool_down_is_skipped_and_keeps_its_state(
-    start_site: Any, store: MirrorStore, pool: ClientPool
+    local_sites: Any, store: MirrorStore, pool: ClientPool
 ) -> None:
-    site = await start_site()
+    site = await local_sites()
     proxies = ProxyManager(
         [ProxySettings(name="tor", url="socks5h://user:secret@127.0.0.1:9")],
         base_cooldown_s=600,
@@ -226,9 +212,9 @@ async def test_a_site_whose_proxies_all_cool_down_is_skipped_and_keeps_its_state
 
 
 async def test_the_probe_reports_an_unreachable_pool_instead_of_going_direct(
-    start_site: Any, pool: ClientPool
+    local_sites: Any, pool: ClientPool
 ) -> None:
-    site = await start_site()
+    site = await local_sites()
     proxies = ProxyManager([ProxySettings(name="tor", url="socks5h://127.0.0.1:9")])
     proxies.report_failure(proxies.proxies[0], "refused")
     probe = site_probe(pool, proxies, proxies.policy(["tor"], site="1337x"))

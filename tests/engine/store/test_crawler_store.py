@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from engine.errors import StoreError
@@ -28,9 +27,10 @@ from engine.scheduler import (
     Scheduler,
 )
 from engine.store.crawlers import CrawlerStatusStore, load_statuses, save_status
-from engine.store.database import MIGRATIONS_DIR, Database, migrate_to_head
+from engine.store.database import Database, migrate_to_head
 from engine.store.schema import crawler_status
 from engine.store.writer import Writer
+from tests.engine.store.migration_support import alembic_config
 
 T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 NEW_COLUMNS = {
@@ -173,18 +173,12 @@ async def test_the_scheduler_keeps_totals_and_the_users_stop_across_a_restart(
     assert runs == ["1337x#1"]
 
 
-def _alembic() -> AlembicConfig:
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return cfg
-
-
 def test_revision_0005_upgrades_existing_rows_and_downgrades(database_url: str) -> None:
     """A database at 0004 with a status row (as users have it) to head and back."""
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(database_url)
-    cfg = _alembic()
+    cfg = alembic_config()
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, delete, func, insert, inspect, select, text
@@ -23,7 +22,6 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from engine.core import Core
 from engine.errors import StoreError
 from engine.store.database import (
-    MIGRATIONS_DIR,
     SQLITE_FILE,
     Database,
     migrate_to_head,
@@ -39,14 +37,13 @@ from engine.store.schema import (
     torrents,
 )
 from tests.conftest import SettingsFactory
+from tests.engine.store.migration_support import alembic_config
 
 UBUNTU = "14ffe5dd23188fd5cb53a1d47f1289db70abf31e"
 
 
 def head_revision() -> str:
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, func, inspect, select
 
 from engine.errors import StoreError
-from engine.store.database import MIGRATIONS_DIR, Database, migrate_to_head
+from engine.store.database import Database, migrate_to_head
 from engine.store.mirrors import (
     HISTORY_PER_MIRROR,
     MirrorCheck,
@@ -31,6 +30,7 @@ from engine.store.mirrors import (
 )
 from engine.store.schema import mirror_checks, site_mirrors
 from engine.store.writer import Writer
+from tests.engine.store.migration_support import alembic_config
 
 A, B, C = "https://1337x.to", "https://1337x.st", "https://x1337x.ws"
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -256,18 +256,12 @@ async def test_an_unchanged_config_costs_no_write(database: Database, writer: Wr
         await store.sync("1337x", [B, A])
 
 
-def _alembic() -> AlembicConfig:
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return cfg
-
-
 def test_revision_0004_upgrades_and_downgrades(database_url: str) -> None:
     """From a database at 0003 (as users have it) to head and back: the new tables only."""
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(database_url)
-    cfg = _alembic()
+    cfg = alembic_config()
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
