@@ -186,8 +186,16 @@ class Torrent:
     sightings: tuple[Sighting, ...]
     trackers: tuple[str, ...]
     description: str | None
-    has_metainfo: bool
-    magnet: str
+
+    @property
+    def has_metainfo(self) -> bool:
+        """Minato keeps the .torrent file (the summary knows)."""
+        return self.summary.has_metainfo
+
+    @property
+    def magnet(self) -> str:
+        """The magnet with `dn` and every known tracker (the summary's)."""
+        return self.summary.magnet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -43,10 +43,6 @@ def split_credit(title: str) -> tuple[str, str] | None:
     return credit, work
 
 
-split_artist_album = split_credit
-"""The music reading of `split_credit`, under the name the enrichment code uses."""
-
-
 def _has_word(text: str) -> bool:
     return any(char.isalnum() for char in text)
 

@@ -14,7 +14,7 @@ The service clients are imported from their modules, not from here, so importing
 package does not load tmdbsimple (and the `requests` it depends on but never uses).
 """
 
-from engine.classify.credits import split_artist_album
+from engine.classify.credits import split_credit
 from engine.enrich.base import Enricher, LookupRequest, Match
 
-__all__ = ["Enricher", "LookupRequest", "Match", "split_artist_album"]
+__all__ = ["Enricher", "LookupRequest", "Match", "split_credit"]

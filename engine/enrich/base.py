@@ -25,7 +25,7 @@ class LookupRequest:
     """One question to a service, from a torrent's parsed title.
 
     For music, `title` is the whole "Artist - Album" part and `artist`/`album` are
-    its halves when it splits (see `split_artist_album`).
+    its halves when it splits (see `split_credit`).
     """
 
     kind: ContentKind

@@ -17,7 +17,7 @@ import logging
 
 import httpx
 
-from engine.classify.credits import split_artist_album
+from engine.classify.credits import split_credit
 from engine.enrich.base import LookupRequest, Match
 from engine.enrich.http import check_status, decode_json, guarded_call, user_agent
 from engine.enrich.matching import (
@@ -101,7 +101,7 @@ class MusicBrainzEnricher:
             raise ServiceNotConfigured(SERVICE, CONTACT_FIX)
         artist, album = request.artist, request.album
         if not album:
-            pair = split_artist_album(request.title)
+            pair = split_credit(request.title)
             artist, album = pair if pair else (None, request.title)
         album = query_text(album)
         artist = query_text(artist) if artist and normalize_title(artist) else None

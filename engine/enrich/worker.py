@@ -30,7 +30,7 @@ from enum import Enum
 
 from sqlalchemy import Engine
 
-from engine.classify.credits import split_artist_album
+from engine.classify.credits import split_credit
 from engine.classify.titles import clean_title, parse_title
 from engine.enrich.base import Enricher, LookupRequest, Match
 from engine.errors import EnrichmentError, RateLimited, ServiceNotConfigured, ServiceUnavailable
@@ -228,7 +228,7 @@ def lookup_request(row: QueuedLookup) -> LookupRequest | None:
     """What to ask about a stored torrent: its parsed title and year; None when there is none."""
     kind = ContentKind(row.kind)
     if kind is ContentKind.MUSIC:
-        pair = split_artist_album(clean_title(row.title))
+        pair = split_credit(clean_title(row.title))
         if pair is None:
             return None
         artist, album = pair

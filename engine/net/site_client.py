@@ -31,7 +31,13 @@ from engine.net.politeness import (
     parse_retry_after,
     should_retry,
 )
-from engine.net.proxies import ProxyManager, describe_failure, is_proxy_failure, redact_url
+from engine.net.proxies import (
+    Proxy,
+    ProxyManager,
+    describe_failure,
+    is_proxy_failure,
+    redact_url,
+)
 from engine.site_config import SiteConfig
 
 log = logging.getLogger(__name__)
@@ -133,12 +139,7 @@ class SiteClient:
                 )  # fmt: skip
             except httpx.HTTPError as exc:
                 if proxy is not None and is_proxy_failure(exc):
-                    self._proxies.report_failure(proxy, exc)
-                    switches += 1
-                    if switches >= MAX_PROXY_SWITCHES:
-                        raise RequestFailed(
-                            self.config.id, f"{host}: {switches} proxies failed in a row"
-                        ) from exc
+                    switches = self._proxy_failed(proxy, exc, host, switches)
                     continue  # the same request through another proxy
                 attempt += 1
                 if attempt >= self._max_attempts or not isinstance(exc, httpx.TimeoutException):
@@ -147,8 +148,7 @@ class SiteClient:
                 continue
             if proxy is not None:
                 if is_proxy_failure(response.status):  # 407: the proxy refused us
-                    self._proxies.report_failure(proxy, f"HTTP {response.status}")
-                    switches += 1
+                    switches = self._proxy_failed(proxy, f"HTTP {response.status}", host, switches)
                     continue
                 self._proxies.report_success(proxy)
             block = detect_block(response.status, response.headers, response.body)
@@ -172,6 +172,20 @@ class SiteClient:
             log.info("%s: HTTP %d from %s; retrying in %.1f s", self.config.id,
                      response.status, host, wait)  # fmt: skip
             self._limiter.defer(host, wait)
+
+    def _proxy_failed(
+        self, proxy: Proxy, reason: BaseException | str, host: str, switches: int
+    ) -> int:
+        """Cool `proxy` down and count the switch; past `MAX_PROXY_SWITCHES` give up.
+
+        Raises:
+            RequestFailed: this request already failed through too many proxies.
+        """
+        self._proxies.report_failure(proxy, reason)
+        switches += 1
+        if switches >= MAX_PROXY_SWITCHES:
+            raise RequestFailed(self.config.id, f"{host}: {switches} proxies failed in a row")
+        return switches
 
     def _wait_for(self, response: FetchedResponse, attempt: int) -> float:
         """Retry-After when the site gave one (429/503), else backoff with full jitter."""

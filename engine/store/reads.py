@@ -102,17 +102,19 @@ def summaries(conn: Connection, hashes: Sequence[str]) -> dict[str, TorrentSumma
     sources = _sources_by_hash(conn, hashes)
     found: dict[str, TorrentSummary] = {}
     for chunk in in_chunks(hashes):
-        kept = set(
-            conn.execute(select(metainfo.c.info_hash).where(metainfo.c.info_hash.in_(chunk)))
-            .scalars()
-            .all()
-        )
+        kept = _with_metainfo(conn, chunk)
         query = select(*_SUMMARY_COLUMNS).where(torrents.c.info_hash.in_(chunk))
         for row in conn.execute(query):
             found[row.info_hash] = _summary(
                 row, sources.get(row.info_hash, ()), has_metainfo=row.info_hash in kept
             )
     return found
+
+
+def _with_metainfo(conn: Connection, hashes: Sequence[str]) -> set[str]:
+    """The hashes among `hashes` (one chunk) whose .torrent file is kept."""
+    query = select(metainfo.c.info_hash).where(metainfo.c.info_hash.in_(hashes))
+    return set(conn.execute(query).scalars())
 
 
 def torrent_detail(conn: Connection, info_hash: str) -> Torrent | None:
@@ -128,12 +130,9 @@ def torrent_detail(conn: Connection, info_hash: str) -> Torrent | None:
         .where(files.c.info_hash == info_hash)
         .order_by(files.c.id)
     ).all()
-    has_metainfo = conn.execute(
-        select(func.count()).select_from(metainfo).where(metainfo.c.info_hash == info_hash)
-    ).scalar_one()
-    trackers = _trackers(row.trackers)
+    has_metainfo = info_hash in _with_metainfo(conn, [info_hash])
     return Torrent(
-        summary=_summary(row, [s.source for s in sighting_rows], has_metainfo=bool(has_metainfo)),
+        summary=_summary(row, [s.source for s in sighting_rows], has_metainfo=has_metainfo),
         files=tuple(FileEntry(path=f.path, size=f.size) for f in file_rows),
         sightings=tuple(
             Sighting(
@@ -145,10 +144,8 @@ def torrent_detail(conn: Connection, info_hash: str) -> Torrent | None:
             )
             for s in sighting_rows
         ),
-        trackers=trackers,
+        trackers=_trackers(row.trackers),
         description=row.description,
-        has_metainfo=bool(has_metainfo),
-        magnet=build_magnet(row.info_hash, row.title, trackers),
     )
 
 

@@ -14,6 +14,22 @@ from engine.classify.credits import split_credit
 @pytest.mark.parametrize(
     ("title", "split"),
     [
+        (
+            "Pink Floyd - The Dark Side of the Moon (1973) [FLAC]",
+            ("Pink Floyd", "The Dark Side of the Moon"),
+        ),
+        ("AC/DC - Back in Black - 1980 - FLAC", ("AC/DC", "Back in Black")),
+        ("Daft Punk \u2013 Discovery 2001 320", ("Daft Punk", "Discovery")),  # en dash
+        (
+            "Oasis - (What's the Story) Morning Glory? [24bit]",
+            ("Oasis", "(What's the Story) Morning Glory?"),
+        ),
+        ("Various Artists - Now 100 {2018} (Deluxe Edition) [MP3]", ("Various Artists", "Now 100")),
+        ("Pink Floyd-The Wall", None),  # an unspaced hyphen is part of a name (Jay-Z)
+        ("The Dark Side of the Moon", None),
+        (" - The Wall", None),
+        ("Pink Floyd - [FLAC]", None),
+        ("", None),
         ("Frank Herbert - Dune (epub)", ("Frank Herbert", "Dune")),
         ("Terry Pratchett - Guards! Guards! [EPUB] 1989", ("Terry Pratchett", "Guards! Guards!")),
         ("Andy Weir - Project Hail Mary (Unabridged) m4b", ("Andy Weir", "Project Hail Mary")),
@@ -24,7 +40,6 @@ from engine.classify.credits import split_credit
         ("Foundation (epub)", None),
         ("Isaac Asimov - (epub)", None),
         ("- - -", None),
-        ("", None),
     ],
 )
 def test_split_credit(title: str, split: tuple[str, str] | None) -> None:

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from engine.enrich import Enricher, LookupRequest, Match, split_artist_album
+from engine.enrich import Enricher, LookupRequest, Match
 from engine.enrich.anilist import AnilistEnricher
 from engine.enrich.musicbrainz import MusicBrainzEnricher
 from engine.enrich.tmdb import TmdbEnricher
@@ -72,31 +72,6 @@ def test_a_damaged_cache_row_is_refused(change: dict[str, object], error: type[E
     data = Match(service="anilist", confidence=1.0, title="Hyouka", anilist_id=12189).to_json()
     with pytest.raises(error):
         Match.from_json(data | change)
-
-
-@pytest.mark.parametrize(
-    ("title", "split"),
-    [
-        (
-            "Pink Floyd - The Dark Side of the Moon (1973) [FLAC]",
-            ("Pink Floyd", "The Dark Side of the Moon"),
-        ),
-        ("AC/DC - Back in Black - 1980 - FLAC", ("AC/DC", "Back in Black")),
-        ("Daft Punk \u2013 Discovery 2001 320", ("Daft Punk", "Discovery")),  # en dash
-        (
-            "Oasis - (What's the Story) Morning Glory? [24bit]",
-            ("Oasis", "(What's the Story) Morning Glory?"),
-        ),
-        ("Various Artists - Now 100 {2018} (Deluxe Edition) [MP3]", ("Various Artists", "Now 100")),
-        ("Pink Floyd-The Wall", None),  # an unspaced hyphen is part of a name (Jay-Z)
-        ("The Dark Side of the Moon", None),
-        (" - The Wall", None),
-        ("Pink Floyd - [FLAC]", None),
-        ("", None),
-    ],
-)
-def test_split_artist_album(title: str, split: tuple[str, str] | None) -> None:
-    assert split_artist_album(title) == split
 
 
 def test_every_client_is_an_enricher() -> None:
