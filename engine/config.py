@@ -111,6 +111,9 @@ class SiteSettings(_Section):
     proxy: str | list[str] = "none"
     min_interval_s: float = Field(default=2.0, ge=0, le=3600)
     depth: int = Field(default=3, ge=1, le=100)
+    """Pages of each scheduled (latest) or browse listing crawled per run."""
+    search_depth: int = Field(default=1, ge=1, le=100)
+    """Pages of results read for a search."""
     every: str = "30m"
     user_agent: str | None = None
     health_path: str | None = None

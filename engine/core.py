@@ -21,7 +21,7 @@ from pathlib import Path
 
 from engine.config import Settings, default_config_path
 from engine.enrich.setup import Enrichment
-from engine.errors import ConfigError
+from engine.errors import ConfigError, NotFound
 from engine.net.breaker import BreakerRegistry
 from engine.net.clients import ClientPool
 from engine.net.flaresolverr import FlareSolverr
@@ -43,12 +43,18 @@ from engine.services import (
     StatusService,
 )
 from engine.services.keys import ensure_internal_secret
-from engine.site_config import DEFAULT_USER_AGENT, SiteConfig, load_site_configs
-from engine.sources import CrawlDeps, scheduled_sources
+from engine.site_config import DEFAULT_USER_AGENT, SiteConfig
+from engine.sources import CrawlDeps, scheduled_sources, source_factories
+from engine.sources.catalog import SiteCatalog, load_catalog
+from engine.sources.html.crawl import HtmlCrawler
+from engine.sources.html.parse import HtmlSite
+from engine.sources.html.sites import build_site
+from engine.sources.html.source import html_crawler
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.database import Database, open_database, sqlite_url
 from engine.store.mirrors import MirrorStore
 from engine.store.reads import torrent_count
+from engine.store.sightings import SightingLookup
 from engine.store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -70,6 +76,27 @@ class Crawling:
     status_store: CrawlerStatusStore
     scheduler: Scheduler
     health: MirrorHealthWorker | None
+    html_sites: Mapping[str, HtmlSite]
+    """The HTML sites by id, for crawls run on demand (`minato crawl`, live search)."""
+
+    def crawler(self, site_id: str) -> HtmlCrawler:
+        """A crawler for one HTML site, for a crawl outside the schedule.
+
+        Raises:
+            NotFound: no HTML site has this id.
+            ConfigError: the site is disabled in the settings.
+        """
+        site = self.html_sites.get(site_id)
+        config = self.sites.get(site_id)
+        if site is None or config is None:
+            known = ", ".join(sorted(self.html_sites)) or "none"
+            raise NotFound(f"no HTML site {site_id[:64]!r} (known: {known})")
+        if not config.enabled:
+            raise ConfigError(
+                f"sites.{site_id}: the site is disabled "
+                f"(fix: set enabled = true in [sites.{site_id}])"
+            )
+        return html_crawler(site, config, self.deps)
 
 
 class Core:
@@ -105,24 +132,24 @@ class Core:
         settings: Settings,
         *,
         classify: bool | None = None,
-        site_configs: Mapping[str, SiteConfig] | None = None,
+        catalog: SiteCatalog | None = None,
     ) -> Core:
         """Open every part; `classify=False` skips the classifier processes (quick CLI reads).
 
         Args:
             settings: the effective settings.
             classify: override `pipeline.classify`.
-            site_configs: the sites as `load_site_configs` made them (the CLI loads them
-                at start, naming the real config file in errors); None loads them here,
-                from the built-in sites file and `settings.sites`.
+            catalog: the sites as `load_catalog` made them (the CLI loads them at start,
+                naming the real config file in errors); None loads them here, from the
+                built-in files, the default config directory and `settings.sites`.
 
         Raises:
             ConfigError: a setting cannot be honoured.
             StoreError: the database cannot be opened or migrated.
         """
-        if site_configs is None:
+        if catalog is None:
             # The path only names the file in error messages; the values are in `settings`.
-            site_configs = load_site_configs(settings, config_path=default_config_path())
+            catalog = load_catalog(settings, config_path=default_config_path())
         data_dir = settings.data_path()
         data_dir.mkdir(parents=True, exist_ok=True)
         database = open_database(settings.storage.database_url or sqlite_url(data_dir))
@@ -147,7 +174,7 @@ class Core:
             batch_records=settings.pipeline.batch_records,
         )
         try:
-            crawling = _open_crawling(settings, site_configs, database, writer, pipeline)
+            crawling = _open_crawling(settings, catalog, database, writer, pipeline)
         except BaseException:
             # a bad proxy or mirror setting: close what is open, or the writer thread lingers
             writer.stop()
@@ -188,6 +215,7 @@ class Core:
                 proxies=crawling.deps.proxies,
                 health=crawling.health,
                 mirror_check_every_s=settings.crawl.mirror_check_minutes * 60.0,
+                crawler_for=crawling.crawler,
             ),
         )
         return cls(
@@ -250,7 +278,7 @@ class Core:
 
 def _open_crawling(
     settings: Settings,
-    sites: Mapping[str, SiteConfig],
+    catalog: SiteCatalog,
     database: Database,
     writer: Writer,
     pipeline: Pipeline,
@@ -263,6 +291,7 @@ def _open_crawling(
     Raises:
         ConfigError: a proxy or a site's proxy policy is invalid.
     """
+    sites = catalog.configs
     pool = ClientPool(user_agent=DEFAULT_USER_AGENT)
     proxies = ProxyManager(settings.proxies)
     mirror_store = MirrorStore(database.reader, writer)
@@ -292,8 +321,9 @@ def _open_crawling(
             if settings.crawl.flaresolverr_url
             else None
         ),
+        lookup=SightingLookup(database.reader),
     )
-    sources = scheduled_sources(sites, deps)
+    sources = scheduled_sources(sites, deps, factories=source_factories(catalog.definitions))
     if not settings.crawl.enabled:
         sources = [replace(source, enabled=False) for source in sources]
     status_store = CrawlerStatusStore(database.reader, writer)
@@ -312,6 +342,7 @@ def _open_crawling(
         status_store=status_store,
         scheduler=scheduler,
         health=health,
+        html_sites={site_id: build_site(d) for site_id, d in catalog.definitions.items()},
     )
 
 

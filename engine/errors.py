@@ -20,6 +20,7 @@
     - AllMirrorsDown          no mirror of the site answered
     - ResponseTooLarge        the body passed the size limit
     - RequestFailed           transport error or bad status after the retries
+  + LayoutChanged             a site's page no longer has the shape its definition describes
   + ApiError                  raised by server handlers; carries an HTTP status
     - Unauthorized  BadRequest  PayloadTooLarge  UnsupportedMediaType
 """
@@ -196,6 +197,22 @@ class RequestFailed(NetworkError):
     """A transport error or an unusable status remained after the retries."""
 
     error_type = "request_failed"
+
+
+class LayoutChanged(MinatoError):
+    """A page yielded no rows where it should, or most of its rows failed to parse.
+
+    Raised instead of ingesting what would be junk; the crawler status shows the
+    message ("layout changed on 1337x (https://...): ...") until a crawl succeeds.
+    """
+
+    error_type = "layout_changed"
+
+    def __init__(self, site: str, url: str, reason: str) -> None:
+        super().__init__(f"layout changed on {site} ({url}): {reason}")
+        self.site = site
+        self.url = url
+        self.reason = reason
 
 
 class ApiError(MinatoError):

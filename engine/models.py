@@ -79,6 +79,8 @@ class RawRecord:
     tvdb_id: int | None = None
     trackers: tuple[str, ...] = ()
     metainfo: bytes | None = None
+    details_read: bool = False
+    """The source read its detail page for this record (HTML crawlers skip it for a while)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +104,8 @@ class TorrentRecord:
     tvdb_id: int | None = None
     trackers: tuple[str, ...] = ()
     metainfo: bytes | None = None
+    details_read: bool = False
+    """The source read its detail page for this record (HTML crawlers skip it for a while)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

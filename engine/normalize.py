@@ -47,6 +47,7 @@ def normalize(raw: RawRecord, now: datetime) -> TorrentRecord:
         tvdb_id=raw.tvdb_id,
         trackers=tuple(t for t in (_one_line(t) for t in trackers) if t),
         metainfo=raw.metainfo,
+        details_read=raw.details_read,
     )
 
 

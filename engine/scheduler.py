@@ -22,7 +22,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from engine.errors import BlockedByChallenge, CircuitOpen, NotFound
+from engine.errors import (
+    AllMirrorsDown,
+    BlockedByChallenge,
+    CircuitOpen,
+    LayoutChanged,
+    NetworkError,
+    NotFound,
+)
 
 log = logging.getLogger(__name__)
 
@@ -274,11 +281,9 @@ class Scheduler:
             # only the crawl was cancelled: `stop` did it; the state is already "disabled"
             await self._finished(source.id, began, RunResult(*progress), state=None)
             return
-        except BlockedByChallenge as exc:
-            await self._failed(source.id, began, progress, exc, CrawlerState.BLOCKED)
-            return
-        except CircuitOpen as exc:
-            await self._failed(source.id, began, progress, exc, CrawlerState.BACKING_OFF)
+        except (NetworkError, LayoutChanged) as exc:
+            log.warning("crawler %s: %s", source.id, exc)
+            await self._failed(source.id, began, progress, exc, _failure_state(exc))
             return
         except Exception as exc:
             log.exception("crawler %s failed", source.id)
@@ -380,3 +385,20 @@ def _human(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _failure_state(exc: NetworkError | LayoutChanged) -> CrawlerState:
+    """How a failure shows: blocked by a challenge, broken by a layout change, or backing off.
+
+    A challenge on the only mirror (or on every mirror) arrives as `AllMirrorsDown`
+    caused by `BlockedByChallenge`: it is still "blocked", which tells the user to
+    set up FlareSolverr or a proxy rather than wait.
+    """
+    if isinstance(exc, LayoutChanged):
+        return CrawlerState.ERROR
+    why = exc.__cause__ or exc.__context__
+    if isinstance(exc, BlockedByChallenge) or (
+        isinstance(exc, AllMirrorsDown) and isinstance(why, BlockedByChallenge)
+    ):
+        return CrawlerState.BLOCKED
+    return CrawlerState.BACKING_OFF

@@ -47,6 +47,8 @@ class SiteConfig:
     """"none", "pool", "sticky", or the names of the proxies to use."""
     min_interval_s: float
     depth: int
+    """Pages of each latest or browse listing per crawl."""
+    search_depth: int = 1
     every_s: float | None
     """Seconds between runs; None runs the source continuously (the DHT)."""
     user_agent: str
@@ -72,14 +74,30 @@ def parse_every(value: str) -> float | None:
 
 
 def load_site_configs(
-    settings: Settings, *, config_path: Path, builtin_path: Path = BUILTIN_SITES
+    settings: Settings,
+    *,
+    config_path: Path,
+    builtin_path: Path = BUILTIN_SITES,
+    extra: Mapping[str, tuple[Path, Mapping[str, Any]]] | None = None,
 ) -> dict[str, SiteConfig]:
     """Every known source, built-in defaults overridden by the user's settings.
+
+    Args:
+        settings: the effective settings (their `sites` tables override the defaults).
+        config_path: the user's settings file, named in messages.
+        builtin_path: the built-in sites file.
+        extra: sites that the built-in file does not list (a user's site definition
+            file): id -> (the file, its defaults). A built-in id here is ignored.
 
     Raises:
         ConfigError: naming the file, `sites.<id>.<key>` and the fix, for every problem found.
     """
     builtin = _read_builtin(builtin_path)
+    origins: dict[str, str] = {}
+    for site_id, (path, defaults) in (extra or {}).items():
+        if site_id not in builtin:
+            builtin[site_id] = {"kind": "html", **defaults}
+            origins[site_id] = str(path)
     proxy_names = _proxy_names(settings.proxies, config_path)
     problems: list[str] = []
     problems.extend(
@@ -92,7 +110,7 @@ def load_site_configs(
     for site_id, defaults in builtin.items():
         user = settings.sites.get(site_id)
         chosen = dict(defaults)
-        origin = dict.fromkeys(defaults, str(builtin_path))
+        origin = dict.fromkeys(defaults, origins.get(site_id, str(builtin_path)))
         if user is not None:
             for key in user.model_fields_set:
                 chosen[key] = getattr(user, key)
@@ -173,6 +191,7 @@ def _site_config(
         proxy=proxy,
         min_interval_s=float(chosen.get("min_interval_s", 2.0)),
         depth=int(chosen.get("depth", 3)),
+        search_depth=int(chosen.get("search_depth", 1)),
         every_s=every_s,
         user_agent=user_agent,
         health_path=health_path,

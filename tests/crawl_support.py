@@ -2,8 +2,8 @@
 
 The built-in sites (resources/sites.toml) are real public hosts. A test that turns
 crawling on must therefore disable every built-in site except the ones it points at
-127.0.0.1 (`only_sites`), and it registers its own sources (`register`), because
-no real source exists yet.
+127.0.0.1 (`only_sites`). It may register jobs of its own (`register`) beside the
+real sources, to control what a crawl does.
 """
 
 from __future__ import annotations
@@ -82,9 +82,13 @@ def register(monkeypatch: pytest.MonkeyPatch, jobs: Mapping[str, Job]) -> None:
     def factory_for(job: Job) -> Callable[[SiteConfig, CrawlDeps], Job]:
         return lambda _config, _deps: job
 
-    factories = {site_id: factory_for(job) for site_id, job in jobs.items()}
+    test_jobs = {site_id: factory_for(job) for site_id, job in jobs.items()}
 
-    def registered(configs: Mapping[str, SiteConfig], deps: CrawlDeps) -> Any:
-        return scheduled_sources(configs, deps, factories=factories)
+    def registered(
+        configs: Mapping[str, SiteConfig],
+        deps: CrawlDeps,
+        factories: Mapping[str, Callable[[SiteConfig, CrawlDeps], Job]] | None = None,
+    ) -> Any:
+        return scheduled_sources(configs, deps, factories={**(factories or {}), **test_jobs})
 
     monkeypatch.setattr("engine.core.scheduled_sources", registered)

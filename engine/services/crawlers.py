@@ -14,7 +14,8 @@ and answers `NotFound` with a shortened id: a 4 KB id is not echoed back whole.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -24,12 +25,15 @@ from engine.net.health import MirrorHealthWorker
 from engine.net.proxies import ProxyManager, ProxyStatus
 from engine.scheduler import CrawlerState, CrawlerStatus, Scheduler
 from engine.site_config import SiteConfig
+from engine.sources.html.crawl import CrawlReport, CrawlRequestError, HtmlCrawler
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.mirrors import MirrorCheck, MirrorState, MirrorStore
 
 __all__ = [
     "BreakerSnapshot",
     "BreakerState",
+    "CrawlReport",
+    "CrawlRequestError",
     "CrawlerService",
     "CrawlerState",
     "CrawlerStatus",
@@ -113,6 +117,7 @@ class CrawlerService:
         proxies: ProxyManager,
         health: MirrorHealthWorker | None,
         mirror_check_every_s: float,
+        crawler_for: Callable[[str], HtmlCrawler] | None = None,
     ) -> None:
         self._scheduler = scheduler
         self._store = store
@@ -122,8 +127,35 @@ class CrawlerService:
         self._proxies = proxies
         self._health = health
         self._check_every_s = mirror_check_every_s
+        self._crawler_for = crawler_for
 
     # --- crawlers ---------------------------------------------------------------------------
+
+    async def crawl_site(
+        self,
+        site: str,
+        mode: str = "latest",
+        *,
+        query: str | None = None,
+        category: str | None = None,
+        depth: int | None = None,
+        progress: Callable[[CrawlReport], None] | None = None,
+    ) -> CrawlReport:
+        """Crawl one HTML site now, outside its schedule (`minato crawl`, a button).
+
+        Raises:
+            NotFound: no HTML site has this id.
+            ConfigError: the site is disabled in the settings.
+            CrawlRequestError: the mode, query, category or depth is unusable.
+            LayoutChanged / NetworkError: the crawl stopped (what it found is kept).
+        """
+        if self._crawler_for is None:
+            raise NotFound("no HTML sites are configured")
+        crawler = self._crawler_for(site)
+        crawl_id = f"{site}:manual:{uuid.uuid4().hex[:8]}"
+        return await crawler.crawl(
+            mode, query=query, category=category, depth=depth, crawl_id=crawl_id, progress=progress
+        )
 
     def statuses(self) -> list[CrawlerStatus]:
         """Every crawler's live status, by id (from the running scheduler)."""

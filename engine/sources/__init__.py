@@ -1,11 +1,12 @@
 """Sources: what the scheduler crawls, and the one place where they are registered.
 
-No source is written yet (the HTML sites, the JSON APIs, feeds, the DHT and the
-Bitmagnet bridge come in later issues). `scheduled_sources` is where they join:
-each entry of `BUILTIN_SOURCES` maps a source id of `resources/sites.toml` to a
-factory that, given the site's configuration and the engine's shared parts
-(`CrawlDeps`), returns the job the scheduler runs. Registration is explicit and
-finite (no import-time side effects), so the list of sources is this table.
+`scheduled_sources` is where sources join: each entry of the factories table maps
+a source id of the site settings to a factory that, given the site's
+configuration and the engine's shared parts (`CrawlDeps`), returns the job the
+scheduler runs. The table is `source_factories(definitions)`: one entry per HTML
+site definition (built-in or the user's) plus `BUILTIN_SOURCES`, the sources
+written in Python (the JSON APIs, feeds, the DHT and the Bitmagnet bridge come in
+later issues). Registration is explicit and finite (no import-time side effects).
 
 Every request a source makes goes through `CrawlDeps.site_client`, which shares
 the mirror resolvers that the health worker keeps up to date: a crawl starts on
@@ -30,6 +31,10 @@ from engine.net.site_client import SiteClient
 from engine.pipeline import Pipeline
 from engine.scheduler import CrawlContext, Job, RunResult, ScheduledSource
 from engine.site_config import SiteConfig
+from engine.sources.html.definition import SiteDefinition
+from engine.sources.html.sites import build_site
+from engine.sources.html.source import html_source
+from engine.store.sightings import SightingLookup
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +51,8 @@ class CrawlDeps:
     """Where found records go (normalize, classify, store, index)."""
     solver: FlareSolverr | None = None
     """Passes challenge pages when `[crawl] flaresolverr_url` is set."""
+    lookup: SightingLookup | None = None
+    """What the index already knows of a listing's rows (deep crawls skip known detail pages)."""
 
     def site_client(self, config: SiteConfig) -> SiteClient:
         """The client for every request of one site: its mirrors, proxies, rate limit, breaker.
@@ -71,7 +78,21 @@ SourceFactory = Callable[[SiteConfig, CrawlDeps], Job]
 """Builds the job that crawls one site (the scheduler calls it on each run)."""
 
 BUILTIN_SOURCES: Mapping[str, SourceFactory] = MappingProxyType({})
-"""Source id -> factory. Empty until the first source is written."""
+"""Source id -> factory for the sources written in Python (none yet besides HTML sites)."""
+
+
+def source_factories(definitions: Mapping[str, SiteDefinition]) -> dict[str, SourceFactory]:
+    """Every source that can be scheduled: one per HTML site definition, then `BUILTIN_SOURCES`.
+
+    Raises:
+        ConfigError: a definition names an unknown `class:`, or an id is both.
+    """
+    factories = {site_id: html_source(build_site(d)) for site_id, d in definitions.items()}
+    for site_id, factory in BUILTIN_SOURCES.items():
+        if site_id in factories:
+            raise ConfigError(f"{definitions[site_id].path}: id: {site_id!r} is a built-in source")
+        factories[site_id] = factory
+    return factories
 
 
 def scheduled_sources(

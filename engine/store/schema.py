@@ -136,7 +136,9 @@ sightings = Table(
     Column("first_seen", UtcDateTime, nullable=False),
     Column("seen_at", UtcDateTime, nullable=False),
     Column("category", String(64)),  # the source's own label, input to re-classification
+    Column("details_at", UtcDateTime),  # when the source's detail page was last read
     Index("ix_sightings_info_hash", "info_hash"),
+    Index("ix_sightings_source_source_url", "source", "source_url"),
 )
 
 metainfo = Table(

@@ -206,6 +206,7 @@ def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: 
             "first_seen": now,
             "seen_at": rec.seen_at,
             "category": rec.category,
+            "details_at": rec.seen_at if rec.details_read else None,
         }
     stmt = dialect_insert(conn, sightings)
     s = sightings.c
@@ -217,6 +218,7 @@ def _upsert_sightings(conn: Connection, items: Sequence[ClassifiedRecord], now: 
                 "leechers": func.coalesce(stmt.excluded.leechers, s.leechers),
                 "source_url": func.coalesce(stmt.excluded.source_url, s.source_url),
                 "category": func.coalesce(stmt.excluded.category, s.category),
+                "details_at": func.coalesce(stmt.excluded.details_at, s.details_at),
                 "seen_at": stmt.excluded.seen_at,
             },
         ),

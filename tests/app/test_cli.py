@@ -30,6 +30,7 @@ from engine import __version__
 from engine.config import load_settings
 from engine.core import Core
 from engine.scheduler import CrawlerState, CrawlerStatus
+from tests.site_server import Override
 
 TORRENTS = Path(__file__).resolve().parent.parent / "fixtures" / "torrents"
 UBUNTU_HASH = "14ffe5dd23188fd5cb53a1d47f1289db70abf31e"  # flexget_test.torrent
@@ -607,3 +608,75 @@ def test_crawlers_help_points_at_the_api_for_start_and_stop(
     with pytest.raises(SystemExit):
         call_main("crawlers", "--help")
     assert "POST /api/crawlers/ID/start" in capsys.readouterr().out
+
+
+# --- crawl ------------------------------------------------------------------------------------
+
+
+def _leetx_config(home: Path, url: str) -> None:
+    from tests.crawl_support import BUILTIN_IDS
+
+    lines = [f'[sites.1337x]\nmirrors = ["{url}"]\nmin_interval_s = 0\ndepth = 1\n']
+    lines += [f"[sites.{site}]\nenabled = false\n" for site in BUILTIN_IDS if site != "1337x"]
+    write(home / "config.toml", "\n".join(lines))
+
+
+def test_crawl_reads_a_site_and_prints_a_summary(
+    db_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.site_server import LEETX_LISTINGS, ROWS_PER_PAGE, ThreadedSite
+
+    with ThreadedSite(pages=2) as site:
+        _leetx_config(db_home, site.url)
+        code, out, err = run(capsys, "crawl", "1337x", "--depth", "2")
+        assert code == 0, err
+    rows = 2 * ROWS_PER_PAGE * len(LEETX_LISTINGS)
+    assert f"1337x latest: 4 pages, {rows} rows, {rows} new, 0 updated, 0 errors" in out
+    assert "search index updated" in out
+    assert len(search_json(capsys, "lion", "king")) == 50  # --limit 50 of the 80 found
+
+
+def test_crawl_search_mode_and_its_errors(
+    db_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.site_server import ThreadedSite
+
+    with ThreadedSite(pages=1) as site:
+        _leetx_config(db_home, site.url)
+        code, out, err = run(capsys, "crawl", "1337x", "--mode", "search", "--query", "lion king")
+        assert code == 0, err
+        assert site.listing_paths() == ["/search/lion+king/1/"]
+        assert "20 new" in out
+        assert run(capsys, "crawl", "1337x", "--mode", "search")[0] == 2
+        assert run(capsys, "crawl", "1337x", "--depth", "0")[0] == 2
+        code, _, err = run(capsys, "crawl", "nosuchsite")
+        assert code == 1
+        assert "no HTML site 'nosuchsite'" in err
+        code, _, err = run(capsys, "crawl", "thepiratebay")
+        assert code == 1
+        assert "disabled" in err
+        site.override_all = Override(body="")
+        code, _, err = run(capsys, "crawl", "1337x")
+        assert code == 1
+        assert "layout changed on 1337x" in err
+
+
+def test_a_site_definition_in_the_config_dir_adds_a_site_without_python(
+    db_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.site_server import ROWS_PER_PAGE, ThreadedSite
+
+    builtin = Path(__file__).resolve().parents[2] / "engine/sources/html/definitions/1337x.yml"
+    text = builtin.read_text("utf-8").replace("id: 1337x", "id: leetmirror")
+    with ThreadedSite(pages=1) as site:
+        _leetx_config(db_home, site.url)
+        (db_home / "sites").mkdir()
+        defaults = f'defaults:\n  mirrors: ["{site.url}"]\n  min_interval_s: 0\n  depth: 1\n'
+        write(db_home / "sites" / "leetmirror.yml", text + "\n" + defaults)
+        code, out, err = run(capsys, "crawl", "leetmirror", "--mode", "search", "--query", "x")
+        assert code == 0, err
+        assert f"{ROWS_PER_PAGE} new" in out
+    write(db_home / "sites" / "leetmirror.yml", text.replace("then: [int]", "then: [integer]"))
+    code, _, err = run(capsys, "crawlers")
+    assert code == 2
+    assert "leetmirror.yml: listing.fields.seeders.then[0]: unknown filter 'integer'" in err

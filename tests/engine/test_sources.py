@@ -1,9 +1,10 @@
 """The source registry: which sites become scheduled crawlers, and what a source gets to work with.
 
-No source exists yet, so the built-in registry schedules nothing; these tests pin
-down how a registered factory is turned into a `ScheduledSource` (schedule and
-enabled flag from the site config; a disabled site is listed but its job is never
-built) and that a source's client shares the resolver the health worker keeps.
+The HTML sites are the registered sources (one per definition file); these tests pin
+down which exist, how a registered factory is turned into a `ScheduledSource`
+(schedule and enabled flag from the site config; a disabled site is listed but its
+job is never built) and that a source's client shares the resolver the health
+worker keeps.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from engine.core import Core
 from engine.errors import ConfigError
-from engine.scheduler import CrawlContext, RunResult
+from engine.scheduler import CrawlContext, CrawlerState, RunResult
 from engine.site_config import SiteConfig
 from engine.sources import BUILTIN_SOURCES, CrawlDeps, scheduled_sources
 
@@ -34,11 +35,15 @@ def config(site_id: str, *, enabled: bool = True, every_s: float | None = 1800.0
     )
 
 
-def test_no_source_is_registered_yet(core: Core) -> None:
-    assert dict(BUILTIN_SOURCES) == {}
+def test_the_html_sites_are_the_registered_sources(core: Core) -> None:
+    assert dict(BUILTIN_SOURCES) == {}  # the JSON APIs, feeds and the DHT come later
     assert core.crawling is not None
     assert scheduled_sources(core.crawling.sites, core.crawling.deps) == []
-    assert core.services.crawlers.statuses() == []
+    html = ["1337x", "limetorrents", "thepiratebay", "torrentdownloads"]
+    assert sorted(core.crawling.html_sites) == html
+    statuses = core.services.crawlers.statuses()
+    assert [s.source for s in statuses] == html
+    assert {s.state for s in statuses} == {CrawlerState.DISABLED}  # crawling is off in tests
 
 
 def test_a_registered_factory_becomes_a_scheduled_source() -> None:

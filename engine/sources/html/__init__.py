@@ -1,0 +1,1 @@
+"""HTML torrent sites: definitions as data (`definitions/*.yml`), parser, hooks, the crawl."""
