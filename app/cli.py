@@ -423,16 +423,19 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _crawl(core: Core, args: argparse.Namespace) -> CrawlReport:
-    from rich.progress import Progress, SpinnerColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-    with Progress(SpinnerColumn(), "[progress.description]{task.description}") as bar:
-        task = bar.add_task(f"{args.site}: starting", total=None)
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task(f"{args.site}: listing pages", total=None)
 
         def show(report: CrawlReport) -> None:
             bar.update(
                 task,
-                description=f"{report.site}: {report.pages} pages, {report.rows} rows, "
-                f"{report.new} new, {report.details} details, {report.errors} errors",
+                completed=report.pages,
+                total=max(report.planned_pages, report.pages),
+                description=f"{report.site}: {report.rows} rows, {report.new} new, "
+                f"{report.details} details, {report.errors} errors; listing pages",
             )
 
         try:

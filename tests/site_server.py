@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,16 +136,23 @@ class SiteServer:
         return web.Response(status=404, text="<html><body>404 Not Found</body></html>")
 
     async def start(self) -> SiteServer:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        self.url = str(self._server.make_url("")).rstrip("/")
+        self._server, self.url = await serve(self._handle)
         return self
 
     async def close(self) -> None:
         if self._server is not None:
             await self._server.close()
+
+
+async def serve(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> tuple[TestServer, str]:
+    """Serve every GET with `handler` on a free 127.0.0.1 port; the server and its base URL."""
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server, str(server.make_url("")).rstrip("/")
 
 
 def _html(text: str) -> web.Response:
@@ -289,11 +296,7 @@ class SavedSite:
         return _html(text)
 
     async def start(self) -> SavedSite:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        self.url = str(self._server.make_url("")).rstrip("/")
+        self._server, self.url = await serve(self._handle)
         return self
 
     async def close(self) -> None:

@@ -20,7 +20,7 @@ import pytest
 from engine.config import ProxySettings
 from engine.core import Core
 from engine.errors import NotFound
-from engine.scheduler import CrawlerState
+from engine.scheduler import CrawlerState, CrawlerStatus
 from engine.store.mirrors import HISTORY_PER_MIRROR, MirrorCheck
 from tests.conftest import SettingsFactory
 from tests.crawl_support import counting_job, only_sites, register
@@ -74,13 +74,19 @@ async def until(check: Callable[[], bool], within_s: float = 5.0) -> None:
     raise AssertionError("timed out")
 
 
+def yts_of(statuses: Sequence[CrawlerStatus]) -> CrawlerStatus:
+    """The status of the registered test job (the HTML sites are listed too, disabled)."""
+    [status] = [s for s in statuses if s.source == "yts"]
+    return status
+
+
 async def test_start_and_stop_act_on_the_scheduler_and_are_saved(
     scheduled: tuple[Core, list[str]],
 ) -> None:
     core, runs = scheduled
     crawlers = core.services.crawlers
-    await until(lambda: crawlers.statuses()[0].runs == 1)
-    [status] = crawlers.statuses()
+    await until(lambda: yts_of(crawlers.statuses()).runs == 1)
+    status = yts_of(crawlers.statuses())
     assert (status.source, status.state, status.items_new, status.items_total) == (
         "yts",
         CrawlerState.IDLE,
@@ -95,14 +101,13 @@ async def test_start_and_stop_act_on_the_scheduler_and_are_saved(
         False,
         "stopped",
     )
-    [saved] = crawlers.saved_statuses()
-    assert saved == crawlers.statuses()[0]
+    assert yts_of(crawlers.saved_statuses()) == yts_of(crawlers.statuses())
 
     await crawlers.start("yts")  # runs now, not in an hour
-    await until(lambda: crawlers.statuses()[0].runs == 2)
+    await until(lambda: yts_of(crawlers.statuses()).runs == 2)
     assert runs == ["yts#1", "yts#2"]
-    assert crawlers.statuses()[0].items_total == 6
-    await until(lambda: crawlers.saved_statuses()[0].runs == 2)
+    assert yts_of(crawlers.statuses()).items_total == 6
+    await until(lambda: yts_of(crawlers.saved_statuses()).runs == 2)
 
 
 @pytest.mark.parametrize("bad", ["nope", "", "YTS", "yts/", "../yts", "ütß", "\x00", "x" * 5000])
@@ -120,7 +125,7 @@ async def test_crawling_off_in_the_settings_lists_the_crawler_as_disabled(
     runs: list[str] = []
     core = open_core(runs)  # make_settings turns crawling off
     crawlers = core.services.crawlers
-    [status] = crawlers.statuses()
+    status = yts_of(crawlers.statuses())
     assert (status.state, status.enabled, status.message) == (
         CrawlerState.DISABLED,
         False,
@@ -150,7 +155,8 @@ async def test_sites_lists_every_site_with_its_mirror_breaker_and_crawler(
     assert yts.breaker is None
     assert yts.crawler is CrawlerState.DISABLED  # crawling is off in the test settings
     assert sites["eztv"].proxy == "pool"
-    assert sites["1337x"].crawler is None  # no crawler for it yet
+    assert sites["1337x"].crawler is CrawlerState.DISABLED  # an HTML site: off in the tests
+    assert sites["knaben"].crawler is None  # no crawler for it yet
     dht = sites["dht"]
     assert (dht.enabled, dht.every_s, dht.current_mirror, dht.mirrors) == (False, None, None, 0)
 

@@ -64,6 +64,8 @@ class CrawlReport:
 
     site: str
     mode: str
+    planned_pages: int = 0
+    """Listing pages the crawl may read (listings times depth); it stops earlier when done."""
     pages: int = 0
     rows: int = 0
     bad_rows: int = 0
@@ -181,7 +183,7 @@ class HtmlCrawler:
         """
         paths = self.start_paths(mode, query=query, category=category)
         pages = self.depth_for(mode, depth)
-        report = CrawlReport(site=self.site.id, mode=mode)
+        report = CrawlReport(site=self.site.id, mode=mode, planned_pages=len(paths) * pages)
         try:
             for path in paths:
                 await self._crawl_listing(path, pages, mode, report, crawl_id, progress)
@@ -414,18 +416,17 @@ def _fresh(known: KnownTorrent, refresh_after: datetime) -> bool:
 
 
 def _row_hash(row: Row) -> str | None:
-    for value in (row.info_hash, row.magnet, row.download_url):
-        if value:
-            try:
-                return str(_INFO_HASH(value, _NO_CONTEXT))
-            except FieldError:
-                continue
-    return None
+    """The info hash a listing row gives: its own field, its magnet's or its .torrent link's."""
+    return _first_hash(row.info_hash, row.magnet, row.download_url)
 
 
 def _detail_hash(detail: Detail) -> str | None:
     """The info hash a detail page shows: its own field, else its magnet's."""
-    for value in (detail.values.get("info_hash"), detail.values.get("magnet")):
+    return _first_hash(detail.values.get("info_hash"), detail.values.get("magnet"))
+
+
+def _first_hash(*values: str | None) -> str | None:
+    for value in values:
         if value:
             try:
                 return str(_INFO_HASH(value, _NO_CONTEXT))
