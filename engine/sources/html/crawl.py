@@ -308,7 +308,15 @@ class HtmlCrawler:
                 report.note_error(f"{row.details_url}: no info hash on the detail page")
             return record
 
-        found = await asyncio.gather(*(one(row) for row in rows))
+        tasks = [asyncio.ensure_future(one(row)) for row in rows]
+        try:
+            found = await asyncio.gather(*tasks)
+        except BaseException:
+            # a challenge or a dead site ends the crawl: the other detail fetches stop too
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         failed = outcomes.count(False)
         if len(outcomes) >= 2 and failed * 2 > len(outcomes):
             example = next(r.details_url for r in rows if r.details_url)

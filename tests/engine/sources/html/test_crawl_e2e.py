@@ -17,7 +17,7 @@ import pytest
 
 from engine.config import ProxySettings
 from engine.core import Core
-from engine.errors import LayoutChanged, NotFound
+from engine.errors import AllMirrorsDown, BlockedByChallenge, LayoutChanged, NotFound
 from engine.scheduler import CrawlerState
 from engine.services import parse_search_params
 from engine.services.crawlers import CrawlRequestError
@@ -239,6 +239,23 @@ async def test_a_failing_detail_page_is_counted_and_the_crawl_goes_on(
     report = await core.services.crawlers.crawl_site("1337x")
     assert report.errors == 1
     assert report.new == ROWS_PER_PAGE * LISTINGS - 1
+
+
+async def test_a_challenge_on_a_detail_page_stops_the_crawl_and_its_other_fetches(
+    site: SiteServer, open_core: CoreFactory
+) -> None:
+    core = open_core([site.url], depth=1)
+    page = site.answer(f"{LEETX_LATEST}/1/").text or ""
+    site.overrides[_detail_paths(page)[0]] = challenge_override()
+    with pytest.raises(AllMirrorsDown) as caught:
+        await core.services.crawlers.crawl_site("1337x")
+    assert isinstance(caught.value.__context__, BlockedByChallenge)
+    asked = len(site.detail_paths())
+    assert asked < ROWS_PER_PAGE
+    await asyncio.sleep(0.3)  # a fetch left running would ask for more now
+    assert len(site.detail_paths()) == asked
+    assert site.listing_paths() == [f"{LEETX_LATEST}/1/"]
+    assert stored(core) == 0
 
 
 def _detail_paths(page: str) -> list[str]:
