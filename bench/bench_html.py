@@ -69,10 +69,10 @@ from bench.bench_ingest import cpu_seconds, machine_busy_s  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.core import Core  # noqa: E402
 from engine.errors import ConfigError  # noqa: E402
-from engine.sources.html.crawl import CrawlReport  # noqa: E402
 from engine.sources.html.definition import BUILTIN_DEFINITIONS, load_definitions  # noqa: E402
 from engine.sources.html.parse import HtmlSite  # noqa: E402
 from engine.sources.html.sites import build_site  # noqa: E402
+from engine.sources.report import CrawlReport  # noqa: E402
 from tests.crawl_support import only_sites  # noqa: E402
 from tests.site_server import ROWS_PER_PAGE, SiteServer  # noqa: E402
 

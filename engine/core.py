@@ -45,11 +45,13 @@ from engine.services import (
 from engine.services.keys import ensure_internal_secret
 from engine.site_config import DEFAULT_USER_AGENT, SiteConfig
 from engine.sources import CrawlDeps, scheduled_sources, source_factories
+from engine.sources.api.base import ApiSource
+from engine.sources.api.source import API_SOURCES, api_crawler
 from engine.sources.catalog import SiteCatalog, load_catalog
-from engine.sources.html.crawl import HtmlCrawler
 from engine.sources.html.parse import HtmlSite
 from engine.sources.html.sites import build_site
 from engine.sources.html.source import html_crawler
+from engine.sources.report import Crawler
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.database import Database, open_database, sqlite_url
 from engine.store.mirrors import MirrorStore
@@ -78,25 +80,30 @@ class Crawling:
     health: MirrorHealthWorker | None
     html_sites: Mapping[str, HtmlSite]
     """The HTML sites by id, for crawls run on demand (`minato crawl`, live search)."""
+    api_sources: Mapping[str, ApiSource]
+    """The JSON APIs by id, likewise."""
 
-    def crawler(self, site_id: str) -> HtmlCrawler:
-        """A crawler for one HTML site, for a crawl outside the schedule.
+    def crawler(self, site_id: str) -> Crawler:
+        """A crawler for one HTML site or API, for a crawl outside the schedule.
 
         Raises:
-            NotFound: no HTML site has this id.
+            NotFound: no HTML site or API has this id.
             ConfigError: the site is disabled in the settings.
         """
-        site = self.html_sites.get(site_id)
         config = self.sites.get(site_id)
-        if site is None or config is None:
-            known = ", ".join(sorted(self.html_sites)) or "none"
-            raise NotFound(f"no HTML site {site_id[:64]!r} (known: {known})")
-        if not config.enabled:
+        site = self.html_sites.get(site_id)
+        api = self.api_sources.get(site_id)
+        if config is not None and not config.enabled and (site is not None or api is not None):
             raise ConfigError(
                 f"sites.{site_id}: the site is disabled "
                 f"(fix: set enabled = true in [sites.{site_id}])"
             )
-        return html_crawler(site, config, self.deps)
+        if config is not None and api is not None:
+            return api_crawler(api, config, self.deps)
+        if config is not None and site is not None:
+            return html_crawler(site, config, self.deps)
+        known = ", ".join(sorted({*self.html_sites, *self.api_sources})) or "none"
+        raise NotFound(f"no site {site_id[:64]!r} to crawl (known: {known})")
 
 
 class Core:
@@ -343,6 +350,7 @@ def _open_crawling(
         scheduler=scheduler,
         health=health,
         html_sites={site_id: build_site(d) for site_id, d in catalog.definitions.items()},
+        api_sources={site_id: cls() for site_id, cls in API_SOURCES.items()},
     )
 
 

@@ -171,6 +171,7 @@ async def fetch(
     headers: Mapping[str, str] | None = None,
     site: str = "",
     deadline_s: float | None = None,
+    content: bytes | None = None,
 ) -> FetchedResponse:
     """Send one request (following redirects) and read the body, at most `max_bytes` of it.
 
@@ -190,6 +191,7 @@ async def fetch(
             httpcore reads the SOCKS5 handshake without any timeout, so a proxy that
             accepts the connection and then stays silent would otherwise hang the
             crawl forever.
+        content: the request body (a POST's JSON), if any.
 
     Raises:
         ResponseTooLarge: the body passed `max_bytes`.
@@ -198,7 +200,7 @@ async def fetch(
             (httpx lets `socksio` errors out unwrapped; they are wrapped here).
         httpx.HTTPError: any other transport failure, as httpx raises it.
     """
-    request = client.build_request(method, url, headers=headers)
+    request = client.build_request(method, url, headers=headers, content=content)
     limit = _head_deadline(client.timeout) if deadline_s is None else deadline_s
     started = time.perf_counter()
     head_deadline = asyncio.timeout(limit)

@@ -10,11 +10,12 @@ never write retry loops of their own.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urljoin
 
 import httpx
@@ -104,11 +105,37 @@ class SiteClient:
             AllMirrorsDown: every mirror failed for this request.
             RequestFailed / BlockedByChallenge / ResponseTooLarge: from the last mirror.
         """
+        return await self.request("GET", path, crawl_id=crawl_id, headers=headers)
+
+    async def post_json(
+        self, path: str, body: Any, *, crawl_id: str | None = None
+    ) -> FetchedResponse:
+        """POST `body` as JSON to `path` (an API that searches by POST, such as Knaben's).
+
+        Raises:
+            The same as `get`.
+        """
+        content = json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        return await self.request("POST", path, crawl_id=crawl_id, headers=headers, content=content)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        crawl_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> FetchedResponse:
+        """Send `method` to `path` on the current mirror, with every rule applied (see `get`)."""
         self.breaker.before_request()
         extra = {**self._headers, **(headers or {})}
         try:
             response = await self.mirrors.call(
-                lambda base: self._on_mirror(urljoin(base + "/", path.lstrip("/")), crawl_id, extra)
+                lambda base: self._on_mirror(
+                    urljoin(base + "/", path.lstrip("/")), crawl_id, extra, method, content
+                )
             )
         except (NoProxyAvailable, CircuitOpen):
             raise  # not the site's fault: the breaker stays as it is
@@ -123,7 +150,12 @@ class SiteClient:
         self._proxies.end_crawl(crawl_id)
 
     async def _on_mirror(
-        self, url: str, crawl_id: str | None, headers: Mapping[str, str]
+        self,
+        url: str,
+        crawl_id: str | None,
+        headers: Mapping[str, str],
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> FetchedResponse:
         host = host_of(url)
         attempt = 0
@@ -134,8 +166,8 @@ class SiteClient:
             await self._limiter.acquire(host, self.config.min_interval_s)
             try:
                 response = await fetch(
-                    client, "GET", url, max_bytes=self._max_bytes, headers=headers,
-                    site=self.config.id,
+                    client, method, url, max_bytes=self._max_bytes, headers=headers,
+                    site=self.config.id, content=content,
                 )  # fmt: skip
             except httpx.HTTPError as exc:
                 if proxy is not None and is_proxy_failure(exc):

@@ -25,7 +25,7 @@ from engine.net.health import MirrorHealthWorker
 from engine.net.proxies import ProxyManager, ProxyStatus
 from engine.scheduler import CrawlerState, CrawlerStatus, Scheduler
 from engine.site_config import SiteConfig
-from engine.sources.html.crawl import CrawlReport, CrawlRequestError, HtmlCrawler
+from engine.sources.report import Crawler, CrawlReport, CrawlRequestError
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.mirrors import MirrorCheck, MirrorState, MirrorStore
 
@@ -117,7 +117,7 @@ class CrawlerService:
         proxies: ProxyManager,
         health: MirrorHealthWorker | None,
         mirror_check_every_s: float,
-        crawler_for: Callable[[str], HtmlCrawler] | None = None,
+        crawler_for: Callable[[str], Crawler] | None = None,
     ) -> None:
         self._scheduler = scheduler
         self._store = store

@@ -31,6 +31,7 @@ from engine.net.site_client import SiteClient
 from engine.pipeline import Pipeline
 from engine.scheduler import CrawlContext, Job, RunResult, ScheduledSource
 from engine.site_config import SiteConfig
+from engine.sources.api.source import API_SOURCES, api_source
 from engine.sources.html.definition import SiteDefinition
 from engine.sources.html.sites import build_site
 from engine.sources.html.source import html_source
@@ -77,8 +78,10 @@ class CrawlDeps:
 SourceFactory = Callable[[SiteConfig, CrawlDeps], Job]
 """Builds the job that crawls one site (the scheduler calls it on each run)."""
 
-BUILTIN_SOURCES: Mapping[str, SourceFactory] = MappingProxyType({})
-"""Source id -> factory for the sources written in Python (none yet besides HTML sites)."""
+BUILTIN_SOURCES: Mapping[str, SourceFactory] = MappingProxyType(
+    {source_id: api_source(cls()) for source_id, cls in API_SOURCES.items()}
+)
+"""Source id -> factory for the sources written in Python (the JSON APIs)."""
 
 
 def source_factories(definitions: Mapping[str, SiteDefinition]) -> dict[str, SourceFactory]:

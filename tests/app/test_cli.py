@@ -651,7 +651,7 @@ def test_crawl_search_mode_and_its_errors(
         assert run(capsys, "crawl", "1337x", "--depth", "0")[0] == 2
         code, _, err = run(capsys, "crawl", "nosuchsite")
         assert code == 1
-        assert "no HTML site 'nosuchsite'" in err
+        assert "no site 'nosuchsite' to crawl" in err
         code, _, err = run(capsys, "crawl", "thepiratebay")
         assert code == 1
         assert "disabled" in err

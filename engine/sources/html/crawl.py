@@ -19,18 +19,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 from urllib.parse import quote, quote_plus, urlsplit
 
-from engine.errors import (
-    AllMirrorsDown,
-    LayoutChanged,
-    MinatoError,
-    RequestFailed,
-    ResponseTooLarge,
-)
+from engine.errors import AllMirrorsDown, LayoutChanged, RequestFailed, ResponseTooLarge
 from engine.models import RawRecord
 from engine.net.clients import FetchedResponse
 from engine.net.site_client import SiteClient
@@ -39,6 +32,7 @@ from engine.site_config import SiteConfig
 from engine.sources.html.definition import MODES
 from engine.sources.html.filters import FieldError, FilterContext, make_step
 from engine.sources.html.parse import Detail, HtmlSite, ListingPage, Row
+from engine.sources.report import CrawlReport, CrawlRequestError, Progress
 from engine.store.sightings import KnownTorrent, SightingLookup
 
 log = logging.getLogger(__name__)
@@ -49,49 +43,6 @@ _TRUNCATED: Final = ("...", "\u2026")
 
 
 _Known = dict[str, KnownTorrent]
-
-
-class CrawlRequestError(MinatoError):
-    """A crawl was asked for something the site cannot do (no such mode, no query...)."""
-
-    http_status = 400
-    error_type = "bad_crawl_request"
-
-
-@dataclass(slots=True)
-class CrawlReport:
-    """What a crawl did, updated as it goes (the progress bar and the status read it)."""
-
-    site: str
-    mode: str
-    planned_pages: int = 0
-    """Listing pages the crawl may read (listings times depth); it stops earlier when done."""
-    pages: int = 0
-    rows: int = 0
-    bad_rows: int = 0
-    details: int = 0
-    """Detail pages read."""
-    details_skipped: int = 0
-    """Detail pages not read: the torrent is known with files, or was read recently."""
-    new: int = 0
-    updated: int = 0
-    errors: int = 0
-    """Detail pages that failed, rows with no way to find their torrent, refused records."""
-    stopped: str | None = None
-    """Why the crawl ended before its depth ("nothing new", "last page")."""
-    network_s: float = 0.0
-    parse_s: float = 0.0
-    ingest_s: float = 0.0
-    error_messages: list[str] = field(default_factory=list)
-
-    def note_error(self, message: str) -> None:
-        """Count an error; keep its message (the first 20) for the summary."""
-        self.errors += 1
-        if len(self.error_messages) < 20:
-            self.error_messages.append(message)
-
-
-Progress = Callable[[CrawlReport], None]
 
 
 class HtmlCrawler:
