@@ -144,26 +144,32 @@ class Scheduler:
         self._min_backoff = min_backoff_s
         self._max_backoff = max_backoff_s
         self._continuous_pause = continuous_pause_s
-        saved = store.load() if store is not None else {}
+        self._saved = dict(store.load()) if store is not None else {}
         self._status: dict[str, CrawlerStatus] = {}
         for source in self._sources.values():
-            old = saved.get(source.id)
-            enabled = source.enabled and (old.enabled if old is not None else True)
-            self._status[source.id] = CrawlerStatus(
-                source=source.id,
-                state=CrawlerState.IDLE if enabled else CrawlerState.DISABLED,
-                enabled=enabled,
-                message=None if source.enabled else "disabled in the settings",
-                items_total=old.items_total if old else 0,
-                runs=old.runs if old else 0,
-                last_error=old.last_error if old else None,
-                finished_at=old.finished_at if old else None,
-                last_duration_s=old.last_duration_s if old else None,
-            )
+            self._status[source.id] = self._initial_status(source)
         self._wake = {sid: asyncio.Event() for sid in self._sources}
         self._crawls: dict[str, asyncio.Task[RunResult]] = {}
+        self._loops: dict[str, asyncio.Task[None]] = {}
+        self._group: asyncio.TaskGroup | None = None
         self._saved_at: dict[str, float] = {}
         self._crawl_counter = 0
+
+    def _initial_status(self, source: ScheduledSource) -> CrawlerStatus:
+        """A source's status at start: its saved totals and the user's start/stop choice."""
+        old = self._saved.get(source.id)
+        enabled = source.enabled and (old.enabled if old is not None else True)
+        return CrawlerStatus(
+            source=source.id,
+            state=CrawlerState.IDLE if enabled else CrawlerState.DISABLED,
+            enabled=enabled,
+            message=None if source.enabled else "disabled in the settings",
+            items_total=old.items_total if old else 0,
+            runs=old.runs if old else 0,
+            last_error=old.last_error if old else None,
+            finished_at=old.finished_at if old else None,
+            last_duration_s=old.last_duration_s if old else None,
+        )
 
     # --- what the API and the CLI call ------------------------------------------------------
 
@@ -214,11 +220,47 @@ class Scheduler:
 
     # --- running ----------------------------------------------------------------------------
 
+    def add(self, source: ScheduledSource) -> CrawlerStatus:
+        """Schedule a new source (a feed added through the API); it runs at once if enabled.
+
+        Raises:
+            ValueError: a source with this id exists.
+        """
+        if source.id in self._sources:
+            raise ValueError(f"a crawler named {source.id!r} exists")
+        self._sources[source.id] = source
+        self._status[source.id] = self._initial_status(source)
+        self._wake[source.id] = asyncio.Event()
+        if self._group is not None:
+            self._loops[source.id] = self._group.create_task(
+                self._loop(source), name=f"crawler:{source.id}"
+            )
+        return self._status[source.id]
+
+    def remove(self, source: str) -> None:
+        """Unschedule a source (a feed removed), cancelling its crawl if one runs.
+
+        Raises:
+            NotFound: no such source.
+        """
+        self.status(source)
+        for task in (self._crawls.pop(source, None), self._loops.pop(source, None)):
+            if task is not None:
+                task.cancel()
+        del self._sources[source], self._status[source], self._wake[source]
+
     async def run(self) -> None:
         """Run every source until cancelled; one source's failure never stops the others."""
         async with asyncio.TaskGroup() as group:
-            for source in self._sources.values():
-                group.create_task(self._loop(source), name=f"crawler:{source.id}")
+            self._group = group
+            try:
+                for source in self._sources.values():
+                    self._loops[source.id] = group.create_task(
+                        self._loop(source), name=f"crawler:{source.id}"
+                    )
+                await asyncio.Event().wait()  # the group lives until the run is cancelled
+            finally:
+                self._group = None
 
     async def _loop(self, source: ScheduledSource) -> None:
         while True:

@@ -273,3 +273,23 @@ async def test_crawls_wait_at_the_gate() -> None:
         assert crawls == []
         open_gate.set()
         await until(lambda: len(crawls) >= 2)
+
+
+async def test_a_source_added_while_running_runs_and_a_removed_one_stops() -> None:
+    crawls, source = counting()
+    scheduler = Scheduler([], **FAST)
+    async with running(scheduler):
+        await asyncio.sleep(0.01)  # the scheduler is up, with nothing to run
+        status = scheduler.add(source)
+        assert (status.source, status.state) == ("counting", CrawlerState.IDLE)
+        await until(lambda: len(crawls) >= 2)  # on its schedule, like any source
+        with pytest.raises(ValueError, match="exists"):
+            scheduler.add(source)
+        scheduler.remove("counting")
+        seen = len(crawls)
+        await asyncio.sleep(0.1)
+        assert len(crawls) == seen  # no more runs
+        assert scheduler.statuses() == []
+        with pytest.raises(NotFound):
+            scheduler.remove("counting")
+    assert scheduler.add(source).state is CrawlerState.IDLE  # added before a run: starts with it
