@@ -141,6 +141,20 @@ sightings = Table(
     Index("ix_sightings_source_source_url", "source", "source_url"),
 )
 
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("name", String(48), primary_key=True),  # the source is "feed:<name>"
+    Column("url", Text, nullable=False),
+    Column("every_s", Float, nullable=False),
+    Column("origin", String(16), nullable=False),  # "settings" or "api"
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("last_seen_guid", Text),  # the newest item of the last poll: a poll stops there
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_polled_at", UtcDateTime),
+)
+
 metainfo = Table(
     "metainfo",
     metadata,
