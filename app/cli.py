@@ -139,6 +139,27 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--depth", type=int, help="pages per listing (1-100)")
     crawl.set_defaults(handler=cmd_crawl)
 
+    feeds = sub.add_parser(
+        "feeds",
+        parents=[common],
+        help="list, add or remove RSS/Atom/Torznab feeds to poll",
+        description="Feeds added here are kept in the database; a running `minato serve` "
+        "polls them from its next start (POST /api/feeds adds one to a running server at once). "
+        "Feeds written in the settings file ([[feeds]]) are listed too.",
+    )
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    feeds_sub.add_parser("list", parents=[common], help="list feeds").set_defaults(
+        handler=cmd_feeds_list
+    )
+    feed_add = feeds_sub.add_parser("add", parents=[common], help="add a feed")
+    feed_add.add_argument("url", help="the feed's http(s) URL")
+    feed_add.add_argument("--name", required=True, help="a short name: a-z, 0-9, - and _")
+    feed_add.add_argument("--every", default="15m", help="poll interval (90s, 15m, 6h, 1d)")
+    feed_add.set_defaults(handler=cmd_feeds_add)
+    feed_remove = feeds_sub.add_parser("remove", parents=[common], help="remove a feed")
+    feed_remove.add_argument("name")
+    feed_remove.set_defaults(handler=cmd_feeds_remove)
+
     sub.add_parser(
         "reclassify", parents=[common], help="run the classifier again over stored torrents"
     ).set_defaults(handler=cmd_reclassify)
@@ -450,6 +471,48 @@ async def _crawl(core: Core, args: argparse.Namespace) -> CrawlReport:
         finally:
             if core.crawling is not None:
                 await core.crawling.deps.pool.aclose()
+
+
+def cmd_feeds_list(_args: argparse.Namespace, settings: Settings) -> int:
+    """Print every feed and where its last poll stopped."""
+    feeds = _run(settings, lambda core: core.services.feeds.list())
+    if not feeds:
+        print("No feeds yet: `minato feeds add URL --name NAME`, or [[feeds]] in the settings.")
+        return 0
+    rows = [
+        [f.name, f.origin, _every(f.every_s), _when(f.last_polled_at), f.url[:80]] for f in feeds
+    ]
+    _table(["name", "from", "every", "last poll", "url"], rows)
+    return 0
+
+
+def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Add a feed to the database (polled by the server from its next start)."""
+    try:
+        feed = _run(settings, lambda core: core.services.feeds.add(args.name, args.url, args.every))
+    except MinatoError as exc:
+        print(exc.user_message, file=sys.stderr)
+        return 1
+    print(f"added feed {feed.name} ({feed.source}), polled every {_every(feed.every_s)}")
+    return 0
+
+
+def cmd_feeds_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove a feed added with `feeds add` or the API."""
+    try:
+        _run(settings, lambda core: core.services.feeds.remove(args.name))
+    except MinatoError as exc:
+        print(exc.user_message, file=sys.stderr)
+        return 1
+    print(f"removed feed {args.name}")
+    return 0
+
+
+def _every(seconds: float) -> str:
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def _when(value: datetime | None) -> str:

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.config import Settings, default_config_path
@@ -42,18 +43,21 @@ from engine.services import (
     Services,
     StatusService,
 )
+from engine.services.feeds import FeedService
 from engine.services.keys import ensure_internal_secret
-from engine.site_config import DEFAULT_USER_AGENT, SiteConfig
+from engine.site_config import DEFAULT_USER_AGENT, SiteConfig, parse_every
 from engine.sources import CrawlDeps, scheduled_sources, source_factories
 from engine.sources.api.base import ApiSource
 from engine.sources.api.source import API_SOURCES, api_crawler
 from engine.sources.catalog import SiteCatalog, load_catalog
+from engine.sources.feeds import FeedPoller, check_feed
 from engine.sources.html.parse import HtmlSite
 from engine.sources.html.sites import build_site
 from engine.sources.html.source import html_crawler
 from engine.sources.report import Crawler
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.database import Database, open_database, sqlite_url
+from engine.store.feeds import ORIGIN_SETTINGS, FeedRow, FeedStore
 from engine.store.mirrors import MirrorStore
 from engine.store.reads import torrent_count
 from engine.store.sightings import SightingLookup
@@ -82,6 +86,7 @@ class Crawling:
     """The HTML sites by id, for crawls run on demand (`minato crawl`, live search)."""
     api_sources: Mapping[str, ApiSource]
     """The JSON APIs by id, likewise."""
+    feeds: FeedService
 
     def crawler(self, site_id: str) -> Crawler:
         """A crawler for one HTML site or API, for a crawl outside the schedule.
@@ -224,6 +229,7 @@ class Core:
                 mirror_check_every_s=settings.crawl.mirror_check_minutes * 60.0,
                 crawler_for=crawling.crawler,
             ),
+            feeds=crawling.feeds,
         )
         return cls(
             settings,
@@ -334,7 +340,19 @@ def _open_crawling(
     if not settings.crawl.enabled:
         sources = [replace(source, enabled=False) for source in sources]
     status_store = CrawlerStatusStore(database.reader, writer)
+    feed_store = FeedStore(database.reader, writer)
+    feed_store.sync_settings(_settings_feeds(settings))
     scheduler = Scheduler(sources, store=status_store)
+    feeds = FeedService(
+        feed_store,
+        scheduler=scheduler,
+        poller_for=lambda name: FeedPoller(
+            name, store=feed_store, pool=pool, limiter=deps.limiter, pipeline=pipeline
+        ),
+        polling=settings.crawl.enabled,
+    )
+    for row in feed_store.load():
+        scheduler.add(feeds.scheduled(row))
     health = None
     if settings.crawl.enabled and resolvers:
         health = MirrorHealthWorker(
@@ -351,7 +369,31 @@ def _open_crawling(
         health=health,
         html_sites={site_id: build_site(d) for site_id, d in catalog.definitions.items()},
         api_sources={site_id: cls() for site_id, cls in API_SOURCES.items()},
+        feeds=feeds,
     )
+
+
+def _settings_feeds(settings: Settings) -> list[FeedRow]:
+    """The `[[feeds]]` of the settings as rows, checked.
+
+    Raises:
+        ConfigError: a feed's name, URL or interval is unusable, or a name is used twice.
+    """
+    rows: dict[str, FeedRow] = {}
+    now = datetime.now(UTC)
+    for index, feed in enumerate(settings.feeds):
+        try:
+            name, url = check_feed(feed.name, feed.url)
+            every_s = parse_every(feed.every)
+        except ValueError as exc:
+            raise ConfigError(f"feeds[{index}]: {exc}") from None
+        if every_s is None or name in rows:
+            why = "is used twice" if name in rows else "needs an interval, not continuous"
+            raise ConfigError(f"feeds[{index}]: {name!r} {why}")
+        rows[name] = FeedRow(
+            name=name, url=url, every_s=every_s, origin=ORIGIN_SETTINGS, added_at=now
+        )
+    return list(rows.values())
 
 
 def _open_index(settings: Settings, data_dir: Path) -> SearchIndex:

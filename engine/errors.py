@@ -21,6 +21,7 @@
     - ResponseTooLarge        the body passed the size limit
     - RequestFailed           transport error or bad status after the retries
   + LayoutChanged             a site's page no longer has the shape its definition describes
+  + InvalidFeed               a feed to add has a bad name, URL or interval, or a taken name
   + ApiError                  raised by server handlers; carries an HTTP status
     - Unauthorized  BadRequest  PayloadTooLarge  UnsupportedMediaType
 """
@@ -213,6 +214,13 @@ class LayoutChanged(MinatoError):
         self.site = site
         self.url = url
         self.reason = reason
+
+
+class InvalidFeed(MinatoError):
+    """A feed cannot be added or removed as asked; the message names the field and the fix."""
+
+    http_status = 400
+    error_type = "invalid_feed"
 
 
 class ApiError(MinatoError):

@@ -34,6 +34,9 @@ def make_app(services: Services, *, max_body_bytes: int) -> web.Application:
     add("GET", "/api/crawlers", routes.crawlers, name="crawlers")
     add("POST", "/api/crawlers/{source}/start", routes.crawler_start, name="crawler_start")
     add("POST", "/api/crawlers/{source}/stop", routes.crawler_stop, name="crawler_stop")
+    add("GET", "/api/feeds", routes.feeds, name="feeds")
+    add("POST", "/api/feeds", routes.feed_add, name="feed_add")
+    add("DELETE", "/api/feeds/{name}", routes.feed_remove, name="feed_remove")
     add("GET", "/torznab/{indexer}/api", torznab_api, name="torznab")
     add(
         "GET",

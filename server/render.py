@@ -24,6 +24,7 @@ from engine.services.crawlers import (
     SiteInfo,
     SiteMirrors,
 )
+from engine.services.feeds import FeedInfo
 
 
 def _time(value: datetime | None) -> str | None:
@@ -253,4 +254,19 @@ def mirrors_json(mirrors: SiteMirrors) -> dict[str, Any]:
         "site": mirrors.site,
         "current": mirrors.current,
         "mirrors": [_mirror_json(m) for m in mirrors.mirrors],
+    }
+
+
+def feed_json(feed: FeedInfo) -> dict[str, Any]:
+    """One feed: where, how often, where the last poll stopped, its crawler (when running)."""
+    return {
+        "name": feed.name,
+        "source": feed.source,
+        "url": feed.url,
+        "every_s": feed.every_s,
+        "origin": feed.origin,
+        "added_at": _time(feed.added_at),
+        "last_polled_at": _time(feed.last_polled_at),
+        "last_seen_guid": feed.last_seen_guid,
+        "crawler": crawler_json(feed.crawler) if feed.crawler is not None else None,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import BodyPartReader, web
 from multidict import MultiMapping
 
@@ -11,6 +13,7 @@ from server.middleware import MAX_BODY, SERVICES
 from server.render import (
     crawler_json,
     crawlers_json,
+    feed_json,
     health_json,
     mirrors_json,
     page_json,
@@ -115,6 +118,43 @@ async def crawler_stop(request: web.Request) -> web.Response:
     """POST /api/crawlers/{source}/stop: disable a crawler, cancelling its crawl."""
     status = await request.app[SERVICES].crawlers.stop(request.match_info["source"])
     return web.json_response(crawler_json(status))
+
+
+async def feeds(request: web.Request) -> web.Response:
+    """GET /api/feeds: every feed, with where its last poll stopped."""
+    listed = await request.app[SERVICES].feeds.list()
+    return web.json_response({"feeds": [feed_json(feed) for feed in listed]})
+
+
+async def feed_add(request: web.Request) -> web.Response:
+    """POST /api/feeds: {"name", "url", "every"?}; polled at once and on its interval."""
+    _require_type(request, (JSON,))
+    body = await _read_body(request, _MAX_FEED_REQUEST)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise BadRequest("body: not JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body: give a JSON object with name and url")
+    fields = {key: data.get(key) for key in ("name", "url", "every")}
+    for key, value in fields.items():
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(f"{key}: must be a string")
+    if not fields["name"] or not fields["url"]:
+        raise BadRequest("name and url are required")
+    feed = await request.app[SERVICES].feeds.add(
+        str(fields["name"]), str(fields["url"]), str(fields["every"] or "15m")
+    )
+    return web.json_response(feed_json(feed), status=201)
+
+
+async def feed_remove(request: web.Request) -> web.Response:
+    """DELETE /api/feeds/{name}: stop polling a feed added through the API and forget it."""
+    await request.app[SERVICES].feeds.remove(request.match_info["name"])
+    return web.Response(status=204)
+
+
+_MAX_FEED_REQUEST = 8 * 1024
 
 
 def _whole_number(value: str, name: str, low: int, high: int) -> int:

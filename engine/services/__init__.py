@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.services.crawlers import CrawlerService
+from engine.services.feeds import FeedService
 from engine.services.ingest import IngestService
 from engine.services.keys import KeyService
 from engine.services.search import SearchService, parse_search_params
@@ -16,6 +17,7 @@ from engine.services.status import StatusService
 
 __all__ = [
     "CrawlerService",
+    "FeedService",
     "IngestService",
     "KeyService",
     "SearchService",
@@ -34,3 +36,4 @@ class Services:
     keys: KeyService
     status: StatusService
     crawlers: CrawlerService
+    feeds: FeedService

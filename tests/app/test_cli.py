@@ -680,3 +680,31 @@ def test_a_site_definition_in_the_config_dir_adds_a_site_without_python(
     code, _, err = run(capsys, "crawlers")
     assert code == 2
     assert "leetmirror.yml: listing.fields.seeders.then[0]: unknown filter 'integer'" in err
+
+
+# --- feeds ------------------------------------------------------------------------------------
+
+
+def test_feeds_are_added_listed_and_removed(
+    db_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "feeds", "list")
+    assert code == 0
+    assert "No feeds yet" in out
+    url = "https://showrss.example/feeds/all.rss"
+    code, out, err = run(capsys, "feeds", "add", url, "--name", "showrss", "--every", "30m")
+    assert code == 0, err
+    assert "added feed showrss (feed:showrss), polled every 30m" in out
+    code, out, _ = run(capsys, "feeds", "list")
+    assert "showrss" in out
+    assert "30m" in out
+    code, _, err = run(capsys, "feeds", "add", url, "--name", "showrss")
+    assert code == 1
+    assert "exists" in err
+    code, _, err = run(capsys, "feeds", "add", "ftp://x.example/rss", "--name", "other")
+    assert code == 1
+    assert "http:// or https://" in err
+    assert run(capsys, "feeds", "remove", "showrss")[0] == 0
+    code, _, err = run(capsys, "feeds", "remove", "showrss")
+    assert code == 1
+    assert "no feed named 'showrss'" in err

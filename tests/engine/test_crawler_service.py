@@ -156,7 +156,8 @@ async def test_sites_lists_every_site_with_its_mirror_breaker_and_crawler(
     assert yts.crawler is CrawlerState.DISABLED  # crawling is off in the test settings
     assert sites["eztv"].proxy == "pool"
     assert sites["1337x"].crawler is CrawlerState.DISABLED  # an HTML site: off in the tests
-    assert sites["knaben"].crawler is None  # no crawler for it yet
+    assert sites["knaben"].crawler is CrawlerState.DISABLED  # an API: off in the tests
+    assert sites["dht"].crawler is None  # no crawler for it yet
     dht = sites["dht"]
     assert (dht.enabled, dht.every_s, dht.current_mirror, dht.mirrors) == (False, None, None, 0)
 

@@ -1,6 +1,7 @@
 """The source registry: which sites become scheduled crawlers, and what a source gets to work with.
 
-The HTML sites are the registered sources (one per definition file); these tests pin
+The HTML sites (one per definition file) and the JSON APIs are the registered
+sources; these tests pin
 down which exist, how a registered factory is turned into a `ScheduledSource`
 (schedule and enabled flag from the site config; a disabled site is listed but its
 job is never built) and that a source's client shares the resolver the health
@@ -35,14 +36,16 @@ def config(site_id: str, *, enabled: bool = True, every_s: float | None = 1800.0
     )
 
 
-def test_the_html_sites_are_the_registered_sources(core: Core) -> None:
-    assert dict(BUILTIN_SOURCES) == {}  # the JSON APIs, feeds and the DHT come later
+def test_the_html_sites_and_the_apis_are_the_registered_sources(core: Core) -> None:
+    apis = ["apibay", "eztv", "knaben", "yts"]
+    assert sorted(BUILTIN_SOURCES) == apis  # the DHT and Bitmagnet come later
     assert core.crawling is not None
-    assert scheduled_sources(core.crawling.sites, core.crawling.deps) == []
+    scheduled = scheduled_sources(core.crawling.sites, core.crawling.deps)
+    assert [s.id for s in scheduled] == apis
     html = ["1337x", "limetorrents", "thepiratebay", "torrentdownloads"]
     assert sorted(core.crawling.html_sites) == html
     statuses = core.services.crawlers.statuses()
-    assert [s.source for s in statuses] == html
+    assert [s.source for s in statuses] == sorted(html + apis)
     assert {s.state for s in statuses} == {CrawlerState.DISABLED}  # crawling is off in tests
 
 

@@ -8,14 +8,25 @@ from typing import TYPE_CHECKING, Final
 
 from engine.scheduler import Job
 from engine.site_config import SiteConfig
+from engine.sources.api.apibay import ApiBaySource
 from engine.sources.api.base import ApiSource
 from engine.sources.api.crawl import ApiCrawler
+from engine.sources.api.eztv import EztvSource
+from engine.sources.api.knaben import KnabenSource
+from engine.sources.api.yts import YtsSource
 from engine.sources.report import latest_job
 
 if TYPE_CHECKING:
     from engine.sources import CrawlDeps, SourceFactory
 
-API_SOURCES: Final[Mapping[str, type[ApiSource]]] = MappingProxyType({})
+API_SOURCES: Final[Mapping[str, type[ApiSource]]] = MappingProxyType(
+    {
+        "apibay": ApiBaySource,
+        "eztv": EztvSource,
+        "knaben": KnabenSource,
+        "yts": YtsSource,
+    }
+)
 """Source id -> API class: explicit and finite (STYLE.md C5)."""
 
 
