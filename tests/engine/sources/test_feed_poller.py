@@ -207,6 +207,43 @@ async def test_a_scheduled_feed_polls_and_shows_its_state(
             await task
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "state", "reason"),
+    [
+        (410, b"", CrawlerState.BACKING_OFF, "HTTP 410"),
+        (200, b"<html><body>parked domain</body></html>", CrawlerState.ERROR, "not a feed"),
+    ],
+)
+async def test_a_failing_feed_is_backed_off_and_shows_why(
+    feed: FeedServer,
+    open_core: CoreFactory,
+    status: int,
+    body: bytes,
+    state: CrawlerState,
+    reason: str,
+) -> None:
+    feed.status, feed.body = status, body or feed.body
+    core = open_core(**{"crawl.enabled": True})
+    scheduler = core.crawling.scheduler
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await core.services.feeds.add("broken", feed.url, "1h")
+        for _ in range(500):
+            current = scheduler.status("feed:broken")
+            if current.runs and current.state is not CrawlerState.RUNNING:
+                break
+            await asyncio.sleep(0.02)
+        assert current.state is state
+        assert reason in (current.last_error or "")
+        assert current.message is not None
+        assert current.message.startswith("retrying in")
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert sighted(core, "feed:broken") == 0
+
+
 async def test_feeds_from_the_settings_are_listed_and_kept(
     feed: FeedServer, open_core: CoreFactory
 ) -> None:
