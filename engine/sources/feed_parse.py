@@ -51,6 +51,7 @@ from engine.errors import InvalidRecord
 from engine.models import RawRecord
 from engine.normalize import plausible_date
 from engine.records import MAX_TITLE_CHARS, MAX_URL_CHARS
+from engine.sources.units import SIZE_UNITS
 from engine.torrent import normalize_info_hash, parse_magnet
 
 MAX_FEED_BYTES: Final = 10 * 1024 * 1024
@@ -98,25 +99,6 @@ _DOCTYPE: Final = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _ENTITY: Final = re.compile(r"<!ENTITY", re.IGNORECASE)
 _HTML: Final = re.compile(r"<!DOCTYPE\s+html|<html[\s>]", re.IGNORECASE)
 _TAG: Final = re.compile(r"<[^>]{0,2000}>")
-_UNITS: Final = {
-    "b": 1,
-    "bytes": 1,
-    "k": 1024,
-    "kb": 1024,
-    "kib": 1024,
-    "m": 1024**2,
-    "mb": 1024**2,
-    "mib": 1024**2,
-    "g": 1024**3,
-    "gb": 1024**3,
-    "gib": 1024**3,
-    "t": 1024**4,
-    "tb": 1024**4,
-    "tib": 1024**4,
-    "p": 1024**5,
-    "pb": 1024**5,
-    "pib": 1024**5,
-}
 _NUMBER: Final = r"(?<![\d.,])(\d[\d,]{0,20}(?:\.\d{1,6})?)"
 _SIZE_TEXT: Final = re.compile(
     _NUMBER + r"\s*(pib|tib|gib|mib|kib|pb|tb|gb|mb|kb|bytes|b|[kmgtp])\b", re.IGNORECASE
@@ -614,7 +596,7 @@ def _size_text(value: str) -> int | None:
 
 
 def _unit_size(match: re.Match[str]) -> int | None:
-    number = float(match.group(1).replace(",", "")) * _UNITS[match.group(2).lower()]
+    number = float(match.group(1).replace(",", "")) * SIZE_UNITS[match.group(2).lower()]
     return _positive_size(int(number)) if number <= _MAX_SIZE else None
 
 

@@ -22,6 +22,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from dateutil import parser as date_parser
 
+from engine.sources.units import SIZE_UNITS
+
 
 class FieldError(ValueError):
     """A value on the page is missing or is not what the field expects."""
@@ -99,26 +101,6 @@ def _to_int(value: Any, _arg: Any, _ctx: FilterContext) -> int:
     return int(digits)
 
 
-_UNITS: Final = {
-    "b": 1,
-    "byte": 1,
-    "bytes": 1,
-    "k": 1024,
-    "kb": 1024,
-    "kib": 1024,
-    "m": 1024**2,
-    "mb": 1024**2,
-    "mib": 1024**2,
-    "g": 1024**3,
-    "gb": 1024**3,
-    "gib": 1024**3,
-    "t": 1024**4,
-    "tb": 1024**4,
-    "tib": 1024**4,
-    "p": 1024**5,
-    "pb": 1024**5,
-    "pib": 1024**5,
-}
 _EXACT_BYTES: Final = re.compile(r"\(\s*([\d,]+)\s*bytes\s*\)", re.IGNORECASE)
 _SIZE: Final = re.compile(
     # The look-behind starts a number only at its first digit: "1.2.3 GB" is no size,
@@ -143,7 +125,7 @@ def _to_size(value: Any, _arg: Any, _ctx: FilterContext) -> int:
         match = _SIZE.search(text)
         if match is None:
             raise FieldError(f"not a size: {text[:40]!r}")
-        number = float(match.group(1).replace(",", "")) * _UNITS[match.group(2).lower()]
+        number = float(match.group(1).replace(",", "")) * SIZE_UNITS[match.group(2).lower()]
         if not number <= _MAX_SIZE:  # also infinity, from a number too long for a float
             raise FieldError(f"size out of range: {text[:40]!r}")
         size = int(number)
