@@ -24,6 +24,7 @@ from engine.config import FeedSettings
 from engine.core import Core
 from engine.errors import InvalidFeed, LayoutChanged, NotFound, RequestFailed
 from engine.scheduler import CrawlerState
+from engine.services import parse_search_params
 from engine.sources import feed_parse
 from engine.sources.feeds import FeedPoller
 from engine.store.schema import sightings
@@ -272,3 +273,58 @@ async def test_bad_feeds_are_refused_with_the_reason(
     with pytest.raises(InvalidFeed, match=error):
         await core.services.feeds.add(name, url, every)
     assert await core.services.feeds.list() == []
+
+
+TORRENTS = Path(__file__).resolve().parents[2] / "fixtures" / "torrents"
+LIMETORRENTS_FEED = FEED.parent / "sonarr_limetorrents.xml"
+SERVED = ["flexget_test", "flexget_multi", "libtorrent_sample", "libtorrent_v2_hybrid"]
+
+
+async def test_items_with_only_a_torrent_link_are_downloaded_and_hashed(
+    open_core: CoreFactory,
+) -> None:
+    """LimeTorrents' feed gives no hash, only .torrent enclosures: the poller fetches them."""
+    served: list[str] = []
+
+    async def torrent(request: web.Request) -> web.Response:
+        served.append(request.match_info["n"])
+        index = int(request.match_info["n"])
+        if index >= len(SERVED):
+            return web.Response(status=404, text="gone")
+        data = (TORRENTS / f"{SERVED[index]}.torrent").read_bytes()
+        return web.Response(body=data, content_type="application/x-bittorrent")
+
+    app = web.Application()
+    app.router.add_get("/t/{n}.torrent", torrent)
+    body = LIMETORRENTS_FEED.read_bytes()
+    urls = re.findall(rb'<enclosure url="([^"]+)"', body)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    for index, url in enumerate(urls):
+        body = body.replace(url, f"{base}/t/{index}.torrent".encode())
+
+    async def rss(_request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/rss+xml")
+
+    app2 = web.Application()
+    app2.router.add_get("/rss", rss)
+    feed_server = TestServer(app2, host="127.0.0.1")
+    await feed_server.start_server()
+    try:
+        core = open_core()
+        await core.services.feeds.add("lime", str(feed_server.make_url("/rss")))
+        result = await poller(core, "lime").poll()
+        assert (result.items, result.new_items, result.created) == (5, 5, len(SERVED))
+        assert result.skipped == 1  # the .torrent that answered 404
+        assert sorted(served) == ["0", "1", "2", "3", "4"]
+        core.services.status.drain_index()
+        found = core.services.search.search_sync(parse_search_params({"limit": "10"})).hits
+        assert len(found) == len(SERVED)
+        for hit in found:
+            torrent_info = await core.services.search.torrent(hit.info_hash)
+            assert torrent_info.has_metainfo  # the .torrent is kept, to be served back
+            assert torrent_info.files
+    finally:
+        await feed_server.close()
+        await server.close()
