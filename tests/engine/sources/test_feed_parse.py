@@ -580,3 +580,31 @@ def test_truncated_and_corrupted_feeds_never_crash(relative: str) -> None:
             continue
         for feed_item in page.items:
             assert feed_item.record.info_hash or feed_item.torrent_url
+
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+ <title>Example torrents</title><id>urn:x</id><updated>2026-11-20T10:00:00Z</updated>
+ <entry><title>Show.Name.S01E02.1080p.WEB.h264-GRP</title><id>urn:uuid:1</id>
+  <updated>2026-11-20T09:00:00Z</updated>
+  <link rel="alternate"
+        href="magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&amp;dn=x"/>
+  <link rel="enclosure" type="application/x-bittorrent" length="734003200"
+        href="https://t.example/1.torrent"/>
+ </entry>
+ <entry><title>No torrent here</title><id>urn:uuid:2</id><updated>2026-11-20T08:00:00Z</updated>
+  <link rel="alternate" href="https://t.example/news/2"/></entry>
+</feed>"""
+
+
+def test_an_atom_feed_gives_its_entries() -> None:
+    page = parse_feed(
+        ATOM, source="feed:atom", feed_url="https://t.example/atom", now=datetime.now(UTC)
+    )
+    assert page.title == "Example torrents"
+    [item] = page.items
+    assert item.guid == "urn:uuid:1"
+    assert item.record.info_hash == "0123456789abcdef0123456789abcdef01234567"
+    assert item.record.size == 734003200  # the enclosure's length
+    assert item.record.published_at == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert sum(page.skipped.values()) == 1  # the entry that names no torrent
