@@ -1,18 +1,27 @@
-"""What every crawler reports, and the shape of an on-demand crawl (HTML sites and JSON APIs alike).
+"""What every crawler reports, and the rules every crawl shares (HTML sites and JSON APIs alike).
 
 `CrawlReport` is filled in as a crawl goes: the progress bar of `minato crawl`, the
 scheduler's heartbeats and the final summary all read it. `Crawler` is what the
-crawler service runs for a site outside its schedule.
+crawler service runs for a site outside its schedule. `search_text`, `pages_for`
+and `ingest` are the parts both crawlers apply the same way: what a query may be,
+how many pages a crawl reads, and how a page's records reach the pipeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from engine.errors import MinatoError
+from engine.models import RawRecord
+from engine.pipeline import Pipeline
 from engine.scheduler import CrawlContext, Job, RunResult
+from engine.site_config import SiteConfig
+
+MAX_QUERY_CHARS: Final = 200
+MAX_PAGES: Final = 100
 
 
 class CrawlRequestError(MinatoError):
@@ -86,3 +95,42 @@ def latest_job(crawler: Crawler) -> Job:
         return RunResult(items_seen=report.rows, items_new=report.new)
 
     return run
+
+
+def search_text(query: str | None) -> str:
+    """A search query as sites get it: one line, whitespace collapsed.
+
+    Raises:
+        CrawlRequestError: empty, longer than `MAX_QUERY_CHARS`, or not printable.
+    """
+    text = " ".join((query or "").split())
+    if not text:
+        raise CrawlRequestError("a search needs a query")
+    if len(text) > MAX_QUERY_CHARS or not text.isprintable():
+        raise CrawlRequestError(f"a query is one line of at most {MAX_QUERY_CHARS} chars")
+    return text
+
+
+def pages_for(config: SiteConfig, mode: str, depth: int | None) -> int:
+    """Pages per listing: the request's (1 to `MAX_PAGES`), else the site's for the mode."""
+    if depth is not None:
+        return max(1, min(depth, MAX_PAGES))
+    return config.search_depth if mode == "search" else config.depth
+
+
+async def ingest(pipeline: Pipeline, records: Sequence[RawRecord], report: CrawlReport) -> int:
+    """Store one page's records; counts new, updated and refused ones in `report`.
+
+    Returns:
+        How many torrents were new to the index (a crawl stops early on 0).
+    """
+    if not records:
+        return 0
+    began = time.perf_counter()
+    result = await pipeline.submit(list(enumerate(records)))
+    report.ingest_s += time.perf_counter() - began
+    report.new += result.created
+    report.updated += result.updated
+    for rejection in result.rejected:
+        report.note_error(f"refused: {rejection.error}")
+    return result.created

@@ -22,11 +22,16 @@ from engine.net.site_client import SiteClient
 from engine.pipeline import Pipeline
 from engine.site_config import SiteConfig
 from engine.sources.api.base import ApiPage, ApiRequest, ApiSource, ShapeError
-from engine.sources.report import CrawlReport, CrawlRequestError, Progress
+from engine.sources.report import (
+    CrawlReport,
+    CrawlRequestError,
+    Progress,
+    ingest,
+    pages_for,
+    search_text,
+)
 
 log = logging.getLogger(__name__)
-
-MAX_QUERY_CHARS = 200
 
 
 class ApiCrawler:
@@ -65,17 +70,14 @@ class ApiCrawler:
             NetworkError: the site is blocked, paused or unreachable.
         """
         text = self._check(mode, query, category)
-        if depth is not None:
-            pages = max(1, min(depth, 100))
-        else:
-            pages = self.config.search_depth if mode == "search" else self.config.depth
+        pages = pages_for(self.config, mode, depth)
         report = CrawlReport(site=self.source.id, mode=mode, planned_pages=pages)
         try:
             number = self.source.first_page
             for _ in range(pages):
                 request = self.source.request(mode, text, number)
                 page = await self._page(request, report, crawl_id)
-                created = await self._ingest(page, report)
+                created = await ingest(self._pipeline, page.records, report)
                 if progress is not None:
                     progress(report)
                 if not page.more or not page.records:
@@ -96,14 +98,7 @@ class ApiCrawler:
             raise CrawlRequestError(f"{self.source.id} has no {mode} mode (it has: {have})")
         if category:
             raise CrawlRequestError(f"{self.source.id}: categories cannot be browsed")
-        if mode != "search":
-            return None
-        text = " ".join((query or "").split())
-        if not text:
-            raise CrawlRequestError("a search needs a query")
-        if len(text) > MAX_QUERY_CHARS or not text.isprintable():
-            raise CrawlRequestError(f"a query is one line of at most {MAX_QUERY_CHARS} chars")
-        return text
+        return search_text(query) if mode == "search" else None
 
     async def _page(
         self, request: ApiRequest, report: CrawlReport, crawl_id: str | None
@@ -150,15 +145,3 @@ class ApiCrawler:
             return await self._client.post_json(request.path, request.json_body, crawl_id=crawl_id)
         finally:
             report.network_s += time.perf_counter() - began
-
-    async def _ingest(self, page: ApiPage, report: CrawlReport) -> int:
-        if not page.records:
-            return 0
-        began = time.perf_counter()
-        result = await self._pipeline.submit(list(enumerate(page.records)))
-        report.ingest_s += time.perf_counter() - began
-        report.new += result.created
-        report.updated += result.updated
-        for rejection in result.rejected:
-            report.note_error(f"refused: {rejection.error}")
-        return result.created

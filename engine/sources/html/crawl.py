@@ -32,12 +32,18 @@ from engine.site_config import SiteConfig
 from engine.sources.html.definition import MODES
 from engine.sources.html.filters import FieldError, FilterContext, make_step
 from engine.sources.html.parse import Detail, HtmlSite, ListingPage, Row
-from engine.sources.report import CrawlReport, CrawlRequestError, Progress
+from engine.sources.report import (
+    CrawlReport,
+    CrawlRequestError,
+    Progress,
+    ingest,
+    pages_for,
+    search_text,
+)
 from engine.store.sightings import KnownTorrent, SightingLookup
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS: Final = 200
 _INFO_HASH = make_step("info_hash")
 _TRUNCATED: Final = ("...", "\u2026")
 
@@ -83,11 +89,7 @@ class HtmlCrawler:
         if mode == "latest":
             return list(definition.latest)
         if mode == "search":
-            text = " ".join((query or "").split())
-            if not text:
-                raise CrawlRequestError("a search needs a query")
-            if len(text) > MAX_QUERY_CHARS or not text.isprintable():
-                raise CrawlRequestError(f"a query is one line of at most {MAX_QUERY_CHARS} chars")
+            text = search_text(query)
             return [(definition.search or "").replace("{query}", self._encode(text))]
         categories = [category] if category else list(definition.browse_categories)
         if not categories:
@@ -106,12 +108,6 @@ class HtmlCrawler:
         if encoding == "dash":
             return quote("-".join(text.split()), safe="-")
         return quote_plus(text)
-
-    def depth_for(self, mode: str, depth: int | None) -> int:
-        """Pages per listing: the request's, else the site's for the mode (searches: 1)."""
-        if depth is not None:
-            return max(1, min(depth, 100))
-        return self.config.search_depth if mode == "search" else self.config.depth
 
     # ------------------------------------------------------------------ crawling
 
@@ -133,7 +129,7 @@ class HtmlCrawler:
             NetworkError: the site is blocked, paused or unreachable for a listing page.
         """
         paths = self.start_paths(mode, query=query, category=category)
-        pages = self.depth_for(mode, depth)
+        pages = pages_for(self.config, mode, depth)
         report = CrawlReport(site=self.site.id, mode=mode, planned_pages=len(paths) * pages)
         try:
             for path in paths:
@@ -162,7 +158,7 @@ class HtmlCrawler:
             if page is None:
                 return
             records = await self._records(page.rows, report, crawl_id)
-            created = await self._ingest(records, report)
+            created = await ingest(self._pipeline, records, report)
             if progress is not None:
                 progress(report)
             if not page.rows:
@@ -353,18 +349,6 @@ class HtmlCrawler:
     def _canonical_url(self, url: str) -> str:
         """A detail URL on the site's first mirror, so a mirror switch does not make it new."""
         return self._canonical + _path_of(url) if self._canonical else url
-
-    async def _ingest(self, records: list[RawRecord], report: CrawlReport) -> int:
-        if not records:
-            return 0
-        began = time.perf_counter()
-        result = await self._pipeline.submit(list(enumerate(records)))
-        report.ingest_s += time.perf_counter() - began
-        report.new += result.created
-        report.updated += result.updated
-        for rejection in result.rejected:
-            report.note_error(f"refused: {rejection.error}")
-        return result.created
 
 
 def _fresh(known: KnownTorrent, refresh_after: datetime) -> bool:
