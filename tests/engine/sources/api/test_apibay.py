@@ -9,7 +9,7 @@ shape, so `latest` is tested with rows written in that shape.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,10 @@ from engine.errors import LayoutChanged, NetworkError
 from engine.models import RawRecord
 from engine.sources.api.apibay import LATEST_PATH, ApiBaySource
 from engine.sources.api.base import ApiRequest, ShapeError
-from tests.conftest import SettingsFactory
 from tests.engine.sources.api.local_api import (
-    LocalApi,
     Seen,
-    close_core,
     hits,
     json_answer,
-    open_core,
 )
 
 FIXTURE = Path(__file__).parents[3] / "fixtures" / "json-apibay" / "baka_apibay_q_dune.json"
@@ -259,26 +255,8 @@ def test_an_answer_that_is_not_a_list_is_a_shape_error(data: Any) -> None:
 # ------------------------------------------------------------------ end to end
 
 
-@pytest.fixture
-async def api_core(
-    make_settings: SettingsFactory, database_url: str
-) -> AsyncIterator[Callable[..., Any]]:
-    """Start a local apibay answering with `answer`, and an engine crawling only it."""
-    servers: list[LocalApi] = []
-    cores: list[Core] = []
-
-    async def start(answer: Callable[[Seen], web.Response], **site: Any) -> tuple[LocalApi, Core]:
-        api = await LocalApi(answer).start()
-        servers.append(api)
-        core = open_core(make_settings, database_url, "apibay", api.url, **site)
-        cores.append(core)
-        return api, core
-
-    yield start
-    for core in cores:
-        await close_core(core)
-    for api in servers:
-        await api.close()
+SITE = "apibay"
+"""The source the shared fixtures (conftest.py) crawl."""
 
 
 def stored(core: Core) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,15 +19,14 @@ import pytest
 from aiohttp import web
 
 from engine.classify import classify
-from engine.core import Core
 from engine.errors import LayoutChanged, NetworkError
 from engine.models import ContentKind, RawRecord
 from engine.sources.api.base import ApiPage, ShapeError
 from engine.sources.api.eztv import EztvSource
 from engine.sources.api.source import API_SOURCES
 from engine.sources.report import CrawlRequestError
-from tests.conftest import SettingsFactory
-from tests.engine.sources.api.local_api import LocalApi, Seen, close_core, hits, open_core
+from tests.engine.sources.api.conftest import Answer, OpenCore, Serve
+from tests.engine.sources.api.local_api import LocalApi, Seen, hits
 
 SAVED = Path(__file__).resolve().parents[3] / "fixtures" / "json-eztv"
 LATEST = SAVED / "baka_eztv_get_torrents_latest.json"
@@ -253,9 +252,8 @@ def page_answer(page: int, **paging: Any) -> bytes:
     return text.encode()
 
 
-Answer = Callable[[Seen], web.Response]
-Serve = Callable[[Answer], Awaitable[LocalApi]]
-OpenCore = Callable[..., Core]
+SITE = "eztv"
+"""The source the shared fixtures (conftest.py) crawl."""
 
 
 def saved_pages(**paging: Any) -> Answer:
@@ -269,34 +267,6 @@ def saved_pages(**paging: Any) -> Answer:
 
 def requested_pages(api: LocalApi) -> list[str]:
     return [seen.path_qs for seen in api.seen]
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[Serve]:
-    apis: list[LocalApi] = []
-
-    async def serve(answer: Answer) -> LocalApi:
-        api = await LocalApi(answer).start()
-        apis.append(api)
-        return api
-
-    yield serve
-    for api in apis:
-        await api.close()
-
-
-@pytest.fixture
-async def cores(make_settings: SettingsFactory, database_url: str) -> AsyncIterator[OpenCore]:
-    opened: list[Core] = []
-
-    def open_(url: str, **site: Any) -> Core:
-        core = open_core(make_settings, database_url, "eztv", url, **site)
-        opened.append(core)
-        return core
-
-    yield open_
-    for core in opened:
-        await close_core(core)
 
 
 async def test_latest_reads_pages_to_the_depth_and_the_torrents_are_searchable(

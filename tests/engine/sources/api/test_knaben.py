@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,14 +24,10 @@ from engine.errors import LayoutChanged, NetworkError
 from engine.models import RawRecord
 from engine.sources.api.base import ApiRequest, ShapeError
 from engine.sources.api.knaben import PAGE_SIZE, KnabenSource
-from tests.conftest import SettingsFactory
 from tests.engine.sources.api.local_api import (
-    LocalApi,
     Seen,
-    close_core,
     hits,
     json_answer,
-    open_core,
 )
 
 FIXTURE = Path(__file__).parents[3] / "fixtures" / "json-knaben" / "knaben_v1_answer.json"
@@ -300,26 +296,8 @@ def pages_of(total: int) -> Callable[[Seen], web.Response]:
     return answer
 
 
-@pytest.fixture
-async def api_core(
-    make_settings: SettingsFactory, database_url: str
-) -> AsyncIterator[Callable[..., Any]]:
-    """Start a local Knaben answering with `answer`, and an engine crawling only it."""
-    servers: list[LocalApi] = []
-    cores: list[Core] = []
-
-    async def start(answer: Callable[[Seen], web.Response], **site: Any) -> tuple[LocalApi, Core]:
-        api = await LocalApi(answer).start()
-        servers.append(api)
-        core = open_core(make_settings, database_url, "knaben", api.url, **site)
-        cores.append(core)
-        return api, core
-
-    yield start
-    for core in cores:
-        await close_core(core)
-    for api in servers:
-        await api.close()
+SITE = "knaben"
+"""The source the shared fixtures (conftest.py) crawl."""
 
 
 def stored(core: Core) -> int:

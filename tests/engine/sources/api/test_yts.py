@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,13 @@ import pytest
 from aiohttp import web
 
 from engine.classify import classify
-from engine.core import Core
 from engine.errors import LayoutChanged, NetworkError
 from engine.models import ContentKind, RawRecord
 from engine.sources.api.base import ApiPage, ShapeError
 from engine.sources.api.source import API_SOURCES
 from engine.sources.api.yts import YtsSource
-from tests.conftest import SettingsFactory
-from tests.engine.sources.api.local_api import LocalApi, Seen, close_core, hits, open_core
+from tests.engine.sources.api.conftest import Answer, OpenCore, Serve
+from tests.engine.sources.api.local_api import Seen, hits
 
 SAVED = Path(__file__).resolve().parents[3] / "fixtures" / "json-yts"
 QUERY_TEST = SAVED / "yts_list_movies_query_test.json"
@@ -357,9 +356,8 @@ def page_answer(page: int, **paging: Any) -> bytes:
     return text.encode()
 
 
-Answer = Callable[[Seen], web.Response]
-Serve = Callable[[Answer], Awaitable[LocalApi]]
-OpenCore = Callable[..., Core]
+SITE = "yts"
+"""The source the shared fixtures (conftest.py) crawl."""
 
 
 def saved_pages(**paging: Any) -> Answer:
@@ -371,34 +369,6 @@ def saved_pages(**paging: Any) -> Answer:
         return web.Response(body=page_answer(page, **paging), content_type="application/json")
 
     return answer
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[Serve]:
-    apis: list[LocalApi] = []
-
-    async def serve(answer: Answer) -> LocalApi:
-        api = await LocalApi(answer).start()
-        apis.append(api)
-        return api
-
-    yield serve
-    for api in apis:
-        await api.close()
-
-
-@pytest.fixture
-async def cores(make_settings: SettingsFactory, database_url: str) -> AsyncIterator[OpenCore]:
-    opened: list[Core] = []
-
-    def open_(url: str, **site: Any) -> Core:
-        core = open_core(make_settings, database_url, "yts", url, **site)
-        opened.append(core)
-        return core
-
-    yield open_
-    for core in opened:
-        await close_core(core)
 
 
 async def test_a_search_stores_every_torrent_and_they_are_searchable(
