@@ -469,8 +469,7 @@ async def _crawl(core: Core, args: argparse.Namespace) -> CrawlReport:
                 progress=show,
             )
         finally:
-            if core.crawling is not None:
-                await core.crawling.deps.pool.aclose()
+            await core.close_network()
 
 
 def cmd_feeds_list(_args: argparse.Namespace, settings: Settings) -> int:

@@ -811,9 +811,7 @@ async def poll_run(args: argparse.Namespace, farm: Farm, data_dir: Path) -> Poll
                 cycle = await poll_cycle(label, core, names, args.concurrency, farm.pid, clocks)
                 cycles.append(cycle)
     finally:
-        if core.crawling is not None:
-            await core.crawling.deps.pool.aclose()
-        core.close()
+        await core.aclose()
     return PollRun(cycles, open_s, warm_s, add_s)
 
 

@@ -459,9 +459,7 @@ async def one_run(
                 label = f"search, depth {args.search_depth}{suffix}"
                 figures.append(await timed_crawl(label, search, site_pid, clock))
     finally:
-        if core.crawling is not None:
-            await core.crawling.deps.pool.aclose()
-        core.close()
+        await core.aclose()
     return figures, CoreTimes(open_s, warm_s)
 
 

@@ -275,8 +275,17 @@ class Core:
                     if self.crawling.health is not None:
                         group.create_task(self.crawling.health.run(), name="mirror-health")
         finally:
-            if self.crawling is not None:
-                await self.crawling.deps.pool.aclose()
+            await self.close_network()
+
+    async def close_network(self) -> None:
+        """Close the HTTP clients, in the event loop that used them (`run` does it at its end)."""
+        if self.crawling is not None:
+            await self.crawling.deps.pool.aclose()
+
+    async def aclose(self) -> None:
+        """`close_network`, then `close`: for callers that crawl without `run` (tests, benches)."""
+        await self.close_network()
+        self.close()
 
     def close(self) -> None:
         """Stop the writer (after its queued jobs), the classifiers and the index, in order."""

@@ -104,8 +104,7 @@ async def open_core(
 
     yield open_
     for core in opened:
-        await core.crawling.deps.pool.aclose()
-        core.close()
+        await core.aclose()
 
 
 def poller(core: Core, name: str) -> FeedPoller:
@@ -159,8 +158,7 @@ async def test_each_item_is_ingested_once_across_polls_and_a_restart(
     assert len(parses) == parsed  # a 304 costs no parsing
     assert feed.requests[-1] is not None  # the poll was conditional
 
-    await core.crawling.deps.pool.aclose()
-    core.close()
+    await core.aclose()
     again = open_core()  # a restart: where the last poll stopped is in the database
     feed.body = feed.body + b"\n"  # a new ETag, same items
     fourth = await poller(again, "showrss").poll()

@@ -79,8 +79,7 @@ def open_core(
 
 async def close_core(core: Core) -> None:
     """Close an engine opened by `open_core`."""
-    await core.crawling.deps.pool.aclose()
-    core.close()
+    await core.aclose()
 
 
 def hits(core: Core, **params: str) -> list[Any]:

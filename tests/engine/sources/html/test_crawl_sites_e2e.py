@@ -43,8 +43,7 @@ async def open_core(
 
     yield open_
     for core in opened:
-        await core.crawling.deps.pool.aclose()
-        core.close()
+        await core.aclose()
 
 
 def hits(core: Core, **params: str) -> list[Any]:
