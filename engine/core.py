@@ -345,7 +345,8 @@ def _open_crawling(
         ),
         lookup=SightingLookup(database.reader),
     )
-    sources = scheduled_sources(sites, deps, factories=source_factories(catalog.definitions))
+    html_sites = {site_id: build_site(d) for site_id, d in catalog.definitions.items()}
+    sources = scheduled_sources(sites, deps, factories=source_factories(html_sites))
     if not settings.crawl.enabled:
         sources = [replace(source, enabled=False) for source in sources]
     status_store = CrawlerStatusStore(database.reader, writer)
@@ -376,7 +377,7 @@ def _open_crawling(
         status_store=status_store,
         scheduler=scheduler,
         health=health,
-        html_sites={site_id: build_site(d) for site_id, d in catalog.definitions.items()},
+        html_sites=html_sites,
         api_sources={site_id: cls() for site_id, cls in API_SOURCES.items()},
         feeds=feeds,
     )

@@ -88,8 +88,7 @@ class FeedService:
             NotFound: no such feed.
             InvalidFeed: the feed comes from the settings file (remove it there).
         """
-        rows = {row.name: row for row in await _all(self._store)}
-        row = rows.get(name)
+        row = await self._store.get(name)
         if row is None:
             raise NotFound(f"no feed named {name[:64]!r}")
         if row.origin == ORIGIN_SETTINGS:

@@ -32,8 +32,7 @@ from engine.pipeline import Pipeline
 from engine.scheduler import CrawlContext, Job, RunResult, ScheduledSource
 from engine.site_config import SiteConfig
 from engine.sources.api.source import API_SOURCES, api_source
-from engine.sources.html.definition import SiteDefinition
-from engine.sources.html.sites import build_site
+from engine.sources.html.parse import HtmlSite
 from engine.sources.html.source import html_source
 from engine.store.sightings import SightingLookup
 
@@ -84,16 +83,17 @@ BUILTIN_SOURCES: Mapping[str, SourceFactory] = MappingProxyType(
 """Source id -> factory for the sources written in Python (the JSON APIs)."""
 
 
-def source_factories(definitions: Mapping[str, SiteDefinition]) -> dict[str, SourceFactory]:
-    """Every source that can be scheduled: one per HTML site definition, then `BUILTIN_SOURCES`.
+def source_factories(html_sites: Mapping[str, HtmlSite]) -> dict[str, SourceFactory]:
+    """Every source that can be scheduled: one per HTML site, then `BUILTIN_SOURCES`.
 
     Raises:
-        ConfigError: a definition names an unknown `class:`, or an id is both.
+        ConfigError: a site definition reuses the id of a built-in source.
     """
-    factories = {site_id: html_source(build_site(d)) for site_id, d in definitions.items()}
+    factories = {site_id: html_source(site) for site_id, site in html_sites.items()}
     for site_id, factory in BUILTIN_SOURCES.items():
         if site_id in factories:
-            raise ConfigError(f"{definitions[site_id].path}: id: {site_id!r} is a built-in source")
+            path = html_sites[site_id].definition.path
+            raise ConfigError(f"{path}: id: {site_id!r} is a built-in source")
         factories[site_id] = factory
     return factories
 

@@ -43,6 +43,12 @@ def feed_rows(conn: Connection) -> list[FeedRow]:
     return [FeedRow(**dict(row)) for row in rows]
 
 
+def feed_row(conn: Connection, name: str) -> FeedRow | None:
+    """One feed by name, or None."""
+    row = conn.execute(select(feeds).where(feeds.c.name == name)).mappings().first()
+    return FeedRow(**dict(row)) if row is not None else None
+
+
 def add_feed(conn: Connection, row: FeedRow) -> bool:
     """Store a new feed; False when the name is taken (nothing is changed then)."""
     if conn.execute(select(feeds.c.name).where(feeds.c.name == row.name)).first():
@@ -127,9 +133,12 @@ class FeedStore:
             return feed_rows(conn)
 
     async def get(self, name: str) -> FeedRow | None:
-        """One feed's current row."""
-        rows = await asyncio.to_thread(self.load)
-        return next((row for row in rows if row.name == name), None)
+        """One feed's current row (read at every poll: one row, not the table)."""
+        return await asyncio.to_thread(self._read_one, name)
+
+    def _read_one(self, name: str) -> FeedRow | None:
+        with self._reader.connect() as conn:
+            return feed_row(conn, name)
 
     async def add(self, row: FeedRow) -> bool:
         """Store a new feed; False when the name is taken."""
