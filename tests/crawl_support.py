@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 from engine.scheduler import CrawlContext, Job, RunResult
 from engine.site_config import BUILTIN_SITES, SiteConfig
 from engine.sources import CrawlDeps, scheduled_sources
+from tests.site_server import serve
 
 BUILTIN_IDS = tuple(tomllib.loads(BUILTIN_SITES.read_text("utf-8"))["sites"])
 
@@ -38,11 +39,7 @@ class LocalSite:
         return web.Response(status=self.status, text="<html>a torrent site</html>")
 
     async def start(self) -> LocalSite:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self.handle)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        self.url = str(self.server.make_url("")).rstrip("/")
+        self.server, self.url = await serve(self.handle)
         return self
 
     async def close(self) -> None:

@@ -145,11 +145,15 @@ class SiteServer:
 
 
 async def serve(
-    handler: Callable[[web.Request], Awaitable[web.Response]],
+    handler: Callable[[web.Request], Awaitable[web.Response]], method: str = "GET"
 ) -> tuple[TestServer, str]:
-    """Serve every GET with `handler` on a free 127.0.0.1 port; the server and its base URL."""
+    """Serve every `method` request ("*": any) with `handler` on a free 127.0.0.1 port.
+
+    Returns:
+        The running server and its base URL (no trailing slash).
+    """
     app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", handler)
+    app.router.add_route(method, "/{tail:.*}", handler)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     return server, str(server.make_url("")).rstrip("/")

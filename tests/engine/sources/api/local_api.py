@@ -21,6 +21,7 @@ from engine.core import Core
 from engine.services import parse_search_params
 from tests.conftest import SettingsFactory
 from tests.crawl_support import only_sites
+from tests.site_server import serve
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +58,7 @@ class LocalApi:
         return self.answer(seen)
 
     async def start(self) -> LocalApi:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-        self.url = str(self._server.make_url("")).rstrip("/")
+        self._server, self.url = await serve(self._handle, "*")
         return self
 
     async def close(self) -> None:
