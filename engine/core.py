@@ -61,6 +61,7 @@ from engine.store.feeds import ORIGIN_SETTINGS, FeedRow, FeedStore
 from engine.store.mirrors import MirrorStore
 from engine.store.reads import torrent_count
 from engine.store.sightings import SightingLookup
+from engine.store.source_state import SourceStateStore
 from engine.store.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -344,6 +345,7 @@ def _open_crawling(
             else None
         ),
         lookup=SightingLookup(database.reader),
+        state=SourceStateStore(database.reader, writer),
     )
     html_sites = {site_id: build_site(d) for site_id, d in catalog.definitions.items()}
     sources = scheduled_sources(sites, deps, factories=source_factories(html_sites))

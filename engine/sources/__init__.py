@@ -35,6 +35,7 @@ from engine.sources.api.source import API_SOURCES, api_source
 from engine.sources.html.parse import HtmlSite
 from engine.sources.html.source import html_source
 from engine.store.sightings import SightingLookup
+from engine.store.source_state import SourceStateStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +54,8 @@ class CrawlDeps:
     """Passes challenge pages when `[crawl] flaresolverr_url` is set."""
     lookup: SightingLookup | None = None
     """What the index already knows of a listing's rows (deep crawls skip known detail pages)."""
+    state: SourceStateStore | None = None
+    """Where a source keeps what it needs between runs (the Bitmagnet bridge's watermark)."""
 
     def site_client(self, config: SiteConfig) -> SiteClient:
         """The client for every request of one site: its mirrors, proxies, rate limit, breaker.

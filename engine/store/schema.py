@@ -212,6 +212,16 @@ feed_state = Table(
     Column("last_error", Text),
 )
 
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("data", Text, nullable=False),  # one JSON object: a watermark, a cursor, figures
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+"""What a source keeps between runs that is not a torrent: the Bitmagnet bridge's watermark,
+the DHT's last figures."""
+
 index_outbox = Table(
     "index_outbox",
     metadata,
