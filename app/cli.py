@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.dht_cli import ask_server, describe
 from engine import __version__
 from engine.config import Settings, default_config_path, load_settings, masked
 from engine.core import Core
@@ -28,9 +29,10 @@ from engine.logs import configure_logging
 from engine.models import IngestReport
 from engine.services import parse_search_params
 from engine.services.crawlers import CrawlReport
+from engine.services.keys import ensure_internal_secret
 from engine.sources.catalog import load_catalog
 from server.app import make_app, start_server
-from server.render import crawler_json
+from server.render import crawler_json, dht_json
 
 log = logging.getLogger("minato")
 
@@ -159,6 +161,19 @@ def _parser() -> argparse.ArgumentParser:
     feed_remove = feeds_sub.add_parser("remove", parents=[common], help="remove a feed")
     feed_remove.add_argument("name")
     feed_remove.set_defaults(handler=cmd_feeds_remove)
+
+    dht = sub.add_parser(
+        "dht",
+        parents=[common],
+        help="start, stop or look at the DHT crawler",
+        description="The DHT crawler finds torrents no website lists, by listening to the "
+        "BitTorrent DHT and fetching their metadata. It is off until started; the choice is "
+        "kept. With a server running, the command acts on it at once; without, `start` and "
+        "`stop` take effect at the next `minato serve`.",
+    )
+    dht.add_argument("action", choices=("status", "start", "stop"), help="status shows figures")
+    dht.add_argument("--json", action="store_true", help="print JSON instead of text")
+    dht.set_defaults(handler=cmd_dht)
 
     sub.add_parser(
         "reclassify", parents=[common], help="run the classifier again over stored torrents"
@@ -516,6 +531,39 @@ def _every(seconds: float) -> str:
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+def cmd_dht(args: argparse.Namespace, settings: Settings) -> int:
+    """Act on the running server if there is one, else on the saved choice; print the result."""
+    secret = ensure_internal_secret(settings.server.internal_secret, settings.data_path())
+    answer = ask_server(settings.server.host, settings.server.port, secret, args.action)
+    if answer is None:
+        data = _dht_offline(args, settings)
+        where = "no server running: " + (
+            "last saved figures" if args.action == "status" else "takes effect at the next start"
+        )
+    else:
+        status, data = answer
+        if status >= 400:
+            message = data.get("error", {}).get("message", f"HTTP {status}")
+            print(f"minato: the server refused: {message}", file=sys.stderr)
+            return 2 if status == 409 else 1
+        where = "running server"
+    print(json.dumps({**data, "from": where}) if args.json else describe(data, where))
+    return 0
+
+
+def _dht_offline(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    core = Core.open(settings, classify=False, catalog=args.catalog)
+    try:
+        service = core.services.dht
+        if args.action == "start":
+            service.check_allowed()
+        if args.action != "status":
+            asyncio.run(service.saved_start_choice(args.action == "start"))
+        return dht_json(service.saved_report())
+    finally:
+        core.close()
 
 
 def cmd_reclassify(_args: argparse.Namespace, settings: Settings) -> int:

@@ -128,13 +128,59 @@ class FeedSettings(_Section):
 
 
 class DhtSettings(_Section):
-    """The DHT crawler (off by default: it uses bandwidth)."""
+    """The DHT crawler: a libtorrent node that finds torrents no website lists.
+
+    Off by default, because it uses bandwidth and a UDP port the world can reach;
+    `minato dht start` (or the window) turns it on, and that choice is kept.
+    """
 
     enabled: bool = False
+    """Run the DHT crawler at start, until the user starts or stops it (their choice wins)."""
     listen: str = "0.0.0.0:6881"
+    """Address and port of the node (UDP for the DHT, TCP for metadata); port 0: any free one."""
     bootstrap: list[str] = Field(
         default_factory=lambda: ["router.bittorrent.com:6881", "dht.transmissionbt.com:6881"]
     )
+    """host:port of nodes to join the DHT through."""
+    fetch_concurrency: int = Field(default=32, ge=1, le=1000)
+    """Metadata fetches running at once."""
+    fetch_timeout_s: float = Field(default=30.0, ge=1.0, le=600.0)
+    """Seconds one fetch may take, peer lookup included, before it counts as failed."""
+    fetch_retries: int = Field(default=1, ge=0, le=10)
+    """Further tries for a hash whose fetch failed (no peers, timeout)."""
+    retry_after_s: float = Field(default=600.0, ge=1.0, le=86_400.0)
+    """Wait before a failed hash is tried again (peers come and go)."""
+    samples_per_s: float = Field(default=5.0, ge=0.0, le=1000.0)
+    """BEP 51 `sample_infohashes` queries sent per second; 0 turns active sampling off."""
+    seen_capacity: int = Field(default=2_000_000, ge=1000, le=100_000_000)
+    """Hashes remembered as seen (about 2 MB per million): older ones may be looked at again."""
+    queue_capacity: int = Field(default=20_000, ge=10, le=1_000_000)
+    """New hashes waiting for a fetch; beyond it new ones are dropped until there is room."""
+    max_nodes: int = Field(default=50_000, ge=10, le=10_000_000)
+    """DHT nodes remembered for sampling (each about 200 bytes)."""
+    upload_kib_s: int = Field(default=512, ge=0, le=10_000_000)
+    """Upload limit of the node in KiB/s (DHT replies included); 0: no limit."""
+    download_kib_s: int = Field(default=2048, ge=0, le=10_000_000)
+    """Download limit in KiB/s; only metadata is ever fetched, never content. 0: no limit."""
+    keep_metainfo: bool = True
+    """Keep each fetched .torrent so Minato can serve it; off saves space (files are kept)."""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError('must be "address:port", e.g. "0.0.0.0:6881"')
+        return value
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _endpoints(cls, values: list[str]) -> list[str]:
+        for value in values:
+            host, _, port = value.strip().rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+                raise ValueError(f'{value!r} is not "host:port"')
+        return values
 
 
 class EnrichSettings(_Section):

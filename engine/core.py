@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.config import Settings, default_config_path
+from engine.dht.crawler import SOURCE as DHT_SOURCE
+from engine.dht.crawler import DhtCrawler
 from engine.enrich.setup import Enrichment
 from engine.errors import ConfigError, NotFound
 from engine.net.breaker import BreakerRegistry
@@ -31,7 +33,7 @@ from engine.net.mirrors import MirrorResolver
 from engine.net.politeness import HostRateLimiter
 from engine.net.proxies import ProxyManager, ProxyPolicy
 from engine.pipeline import Pipeline, make_classifier_pool
-from engine.scheduler import Scheduler
+from engine.scheduler import ScheduledSource, Scheduler
 from engine.search.base import SearchIndex
 from engine.search.drainer import IndexDrainer
 from engine.search.tantivy_index import TantivyIndex
@@ -43,6 +45,7 @@ from engine.services import (
     Services,
     StatusService,
 )
+from engine.services.dht import DhtService
 from engine.services.feeds import FeedService
 from engine.services.keys import ensure_internal_secret
 from engine.site_config import DEFAULT_USER_AGENT, SiteConfig, parse_every
@@ -88,6 +91,9 @@ class Crawling:
     api_sources: Mapping[str, ApiSource]
     """The JSON APIs by id, likewise."""
     feeds: FeedService
+    dht: DhtCrawler
+    dht_refused: str | None
+    """Why the settings forbid the DHT crawler; None when they allow it."""
 
     def crawler(self, site_id: str) -> Crawler:
         """A crawler for one HTML site or API, for a crawl outside the schedule.
@@ -231,6 +237,13 @@ class Core:
                 crawler_for=crawling.crawler,
             ),
             feeds=crawling.feeds,
+            dht=DhtService(
+                crawler=crawling.dht,
+                scheduler=crawling.scheduler,
+                status_store=crawling.status_store,
+                state=SourceStateStore(database.reader, writer),
+                refused=crawling.dht_refused,
+            ),
         )
         return cls(
             settings,
@@ -365,6 +378,23 @@ def _open_crawling(
     )
     for row in feed_store.load():
         scheduler.add(feeds.scheduled(row))
+    dht = DhtCrawler(
+        settings.dht,
+        pipeline=pipeline,
+        reader=database.reader,
+        data_dir=settings.data_path(),
+        state=deps.state,
+    )
+    dht_refused = _dht_refused(settings, sites.get(DHT_SOURCE))
+    scheduler.add(
+        ScheduledSource(
+            id=DHT_SOURCE,
+            every_s=None,
+            run=dht.run,
+            enabled=dht_refused is None,
+            on_by_default=settings.dht.enabled,
+        )
+    )
     health = None
     if settings.crawl.enabled and resolvers:
         health = MirrorHealthWorker(
@@ -382,7 +412,18 @@ def _open_crawling(
         html_sites=html_sites,
         api_sources={site_id: cls() for site_id, cls in API_SOURCES.items()},
         feeds=feeds,
+        dht=dht,
+        dht_refused=dht_refused,
     )
+
+
+def _dht_refused(settings: Settings, config: SiteConfig | None) -> str | None:
+    """Why the DHT may not run, naming the setting to change; None when it may."""
+    if config is None or not config.enabled:
+        return "the DHT is disabled in the settings (fix: remove enabled = false from [sites.dht])"
+    if not settings.crawl.enabled:
+        return "crawling is off: [crawl] enabled = false (fix: set it to true)"
+    return None
 
 
 def _settings_feeds(settings: Settings) -> list[FeedRow]:

@@ -87,6 +87,13 @@ class IndexBusy(SearchIndexError):
     error_type = "index_busy"
 
 
+class DisabledBySettings(ConfigError):
+    """Something the settings turn off was asked for (start the DHT when it is forbidden)."""
+
+    error_type = "disabled"
+    http_status = 409
+
+
 class NotFound(MinatoError):
     """The thing asked for does not exist."""
 

@@ -106,6 +106,9 @@ class ScheduledSource:
     every_s: float | None
     run: Job
     enabled: bool = True
+    """Allowed to run at all (the settings); False shows it as disabled, and `start` refuses."""
+    on_by_default: bool = True
+    """Whether it runs before the user has ever started or stopped it (the DHT: off)."""
 
 
 class StatusStore(Protocol):
@@ -158,12 +161,18 @@ class Scheduler:
     def _initial_status(self, source: ScheduledSource) -> CrawlerStatus:
         """A source's status at start: its saved totals and the user's start/stop choice."""
         old = self._saved.get(source.id)
-        enabled = source.enabled and (old.enabled if old is not None else True)
+        chosen = old.enabled if old is not None else source.on_by_default
+        enabled = source.enabled and chosen
+        message = None
+        if not source.enabled:
+            message = "disabled in the settings"
+        elif not enabled:
+            message = "stopped" if old is not None else "off until started"
         return CrawlerStatus(
             source=source.id,
             state=CrawlerState.IDLE if enabled else CrawlerState.DISABLED,
             enabled=enabled,
-            message=None if source.enabled else "disabled in the settings",
+            message=message,
             items_total=old.items_total if old else 0,
             runs=old.runs if old else 0,
             last_error=old.last_error if old else None,

@@ -28,6 +28,10 @@ MAX_BODY = web.AppKey("max_body_bytes", int)
 PUBLIC_ROUTES = frozenset({"health", "torznab", "torznab_download"})
 """Torznab routes check keys themselves: `apikey` in any case, answers in Newznab XML."""
 WORKER_ROUTES = frozenset({"ingest", "ingest_bulk", "ingest_file"})
+CLI_ROUTES = frozenset({"dht", "dht_start", "dht_stop"})
+"""What `minato dht` asks a running server: the CLI reads the internal secret from the data dir."""
+SECRET_ROUTES = WORKER_ROUTES | CLI_ROUTES
+"""Routes that take the internal secret as well as an API key."""
 
 
 def error_response(status: int, kind: str, message: str, field: str | None = None) -> web.Response:
@@ -82,7 +86,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if route in PUBLIC_ROUTES or route is None:
         return await handler(request)
     keys = request.app[SERVICES].keys
-    if route in WORKER_ROUTES and keys.verify_internal(request.headers.get("X-Internal-Secret")):
+    if route in SECRET_ROUTES and keys.verify_internal(request.headers.get("X-Internal-Secret")):
         return await handler(request)
     supplied = request.headers.get("X-Api-Key") or request.query.get("apikey")
     if not await keys.verify(supplied):

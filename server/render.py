@@ -24,6 +24,7 @@ from engine.services.crawlers import (
     SiteInfo,
     SiteMirrors,
 )
+from engine.services.dht import DhtReport
 from engine.services.feeds import FeedInfo
 
 
@@ -154,6 +155,15 @@ def crawler_json(status: CrawlerStatus) -> dict[str, Any]:
         "consecutive_failures": status.consecutive_failures,
         "next_run_at": _time(status.next_run_at),
         "last_error": status.last_error,
+    }
+
+
+def dht_json(report: DhtReport) -> dict[str, Any]:
+    """What `/api/dht` answers: the crawler's status and its figures (live or last saved)."""
+    return {
+        "crawler": crawler_json(report.status),
+        "live": report.live,
+        "figures": report.figures.to_json(),
     }
 
 

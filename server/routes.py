@@ -13,6 +13,7 @@ from server.middleware import MAX_BODY, SERVICES
 from server.render import (
     crawler_json,
     crawlers_json,
+    dht_json,
     feed_json,
     health_json,
     mirrors_json,
@@ -118,6 +119,21 @@ async def crawler_stop(request: web.Request) -> web.Response:
     """POST /api/crawlers/{source}/stop: disable a crawler, cancelling its crawl."""
     status = await request.app[SERVICES].crawlers.stop(request.match_info["source"])
     return web.json_response(crawler_json(status))
+
+
+async def dht(request: web.Request) -> web.Response:
+    """GET /api/dht: the DHT crawler's state and figures."""
+    return web.json_response(dht_json(await request.app[SERVICES].dht.report()))
+
+
+async def dht_start(request: web.Request) -> web.Response:
+    """POST /api/dht/start: turn the DHT crawler on (kept across restarts)."""
+    return web.json_response(dht_json(await request.app[SERVICES].dht.start()))
+
+
+async def dht_stop(request: web.Request) -> web.Response:
+    """POST /api/dht/stop: turn the DHT crawler off (kept across restarts)."""
+    return web.json_response(dht_json(await request.app[SERVICES].dht.stop()))
 
 
 async def feeds(request: web.Request) -> web.Response:

@@ -1,4 +1,4 @@
-"""The only API that `server/` and `app/` call: ingest, search, keys, status, crawlers.
+"""The only API that `server/` and `app/` call: ingest, search, keys, status, crawlers, the DHT.
 
 The server and the GUI are peers: both hold a `Services` and neither touches
 the store, the search index or the sources directly.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.services.crawlers import CrawlerService
+from engine.services.dht import DhtService
 from engine.services.feeds import FeedService
 from engine.services.ingest import IngestService
 from engine.services.keys import KeyService
@@ -17,6 +18,7 @@ from engine.services.status import StatusService
 
 __all__ = [
     "CrawlerService",
+    "DhtService",
     "FeedService",
     "IngestService",
     "KeyService",
@@ -37,3 +39,4 @@ class Services:
     status: StatusService
     crawlers: CrawlerService
     feeds: FeedService
+    dht: DhtService

@@ -283,3 +283,14 @@ def classification_inputs(conn: Connection, hashes: Sequence[str]) -> list[Class
                 )
             )
     return found
+
+
+def hashes_with_files(conn: Connection, hashes: Sequence[str]) -> set[str]:
+    """Those of `hashes` stored with a file list (nothing more to learn from their metadata)."""
+    found: set[str] = set()
+    for chunk in in_chunks(list(dict.fromkeys(hashes))):
+        query = select(torrents.c.info_hash).where(
+            torrents.c.info_hash.in_(chunk), torrents.c.file_count > 0
+        )
+        found.update(conn.execute(query).scalars())
+    return found

@@ -157,9 +157,9 @@ async def test_sites_lists_every_site_with_its_mirror_breaker_and_crawler(
     assert sites["eztv"].proxy == "pool"
     assert sites["1337x"].crawler is CrawlerState.DISABLED  # an HTML site: off in the tests
     assert sites["knaben"].crawler is CrawlerState.DISABLED  # an API: off in the tests
-    assert sites["dht"].crawler is None  # no crawler for it yet
+    assert sites["dht"].crawler is CrawlerState.DISABLED  # off until started, and crawl is off
     dht = sites["dht"]
-    assert (dht.enabled, dht.every_s, dht.current_mirror, dht.mirrors) == (False, None, None, 0)
+    assert (dht.enabled, dht.every_s, dht.current_mirror, dht.mirrors) == (True, None, None, 0)
 
     await core.crawling.mirror_store.save(
         "yts",

@@ -326,4 +326,4 @@ async def test_odd_requests_get_json_errors_and_the_server_stays_up(api: Api) ->
     assert (await api.health())["status"] == "ok"
     ids = [c["id"] for c in (await get_json(api, "/api/crawlers"))["crawlers"]]
     html = ["1337x", "limetorrents", "thepiratebay", "torrentdownloads"]
-    assert ids == sorted([*html, "apibay", "eztv", "knaben", "yts"])
+    assert ids == sorted([*html, "apibay", "bitmagnet", "dht", "eztv", "knaben", "yts"])
