@@ -28,6 +28,7 @@ import os
 import shutil
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,6 +102,8 @@ class DhtCrawler:
         self._aliases: OrderedDict[str, None] = OrderedDict()
         self._resolved: list[Resolved] = []
         self._flushed = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._ended.set()
 
     # --- what the service reads ---------------------------------------------------------------
 
@@ -140,7 +143,12 @@ class DhtCrawler:
         def deliver(events: list[Event]) -> None:
             loop.call_soon_threadsafe(self._on_events, events)
 
-        node = await asyncio.to_thread(DhtNode, config, deliver)
+        self._ended.clear()
+        try:
+            node = await asyncio.to_thread(DhtNode, config, deliver)
+        except BaseException:
+            self._ended.set()
+            raise
         self._node = node
         self._fetcher = MetadataFetcher(
             node, save_dir=fetch_dir, timeout_s=settings.fetch_timeout_s
@@ -162,10 +170,33 @@ class DhtCrawler:
             self._node = None
             self._fetcher = None
             await asyncio.to_thread(node.close)
-            with contextlib.suppress(Exception):
-                await self._flush(ctx)
-            await self._save_figures()
+            try:
+                with contextlib.suppress(Exception):
+                    await self._flush(ctx)
+                await self._save_figures()
+            finally:
+                self._ended.set()
         return RunResult(self._figures.fetched, self._figures.stored_new)  # pragma: no cover
+
+    def offer(self, info_hashes: Iterable[str]) -> int:
+        """Queue hashes found elsewhere (a magnet without files) for a metadata fetch.
+
+        They pass the same seen filter as what the DHT yields; returns how many were
+        queued. Only while running (before, nothing is queued and 0 is returned).
+        """
+        before = self._figures.discovered
+        for info_hash in info_hashes:
+            self._heard(info_hash, from_samples=False)
+        return self._figures.discovered - before
+
+    async def wait_ended(self, timeout_s: float) -> bool:
+        """Wait until no run is in progress (its node closed, figures saved); False on timeout."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._ended.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def resolved_flushed(self) -> None:
         """Wait until what was resolved so far is stored (tests and the benchmark)."""

@@ -21,6 +21,9 @@ from engine.store.source_state import SourceStateStore
 
 __all__ = ["DhtFigures", "DhtReport", "DhtService"]
 
+STOP_WAIT_S = 15.0
+"""How long `stop` waits for the node to close before answering anyway."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DhtReport:
@@ -69,8 +72,10 @@ class DhtService:
         return await self.report()
 
     async def stop(self) -> DhtReport:
-        """Turn the DHT crawler off (kept across restarts); its node leaves the DHT."""
+        """Turn the DHT crawler off (kept across restarts); answers once its node has left."""
         await self._scheduler.stop(SOURCE)
+        if self._crawler is not None:
+            await self._crawler.wait_ended(STOP_WAIT_S)
         return await self.report()
 
     def saved_report(self) -> DhtReport:
