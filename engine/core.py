@@ -52,6 +52,8 @@ from engine.site_config import DEFAULT_USER_AGENT, SiteConfig, parse_every
 from engine.sources import CrawlDeps, scheduled_sources, source_factories
 from engine.sources.api.base import ApiSource
 from engine.sources.api.source import API_SOURCES, api_crawler
+from engine.sources.bitmagnet import bitmagnet_crawler
+from engine.sources.bitmagnet_map import SOURCE as BITMAGNET
 from engine.sources.catalog import SiteCatalog, load_catalog
 from engine.sources.feeds import FeedPoller, check_feed
 from engine.sources.html.parse import HtmlSite
@@ -103,6 +105,13 @@ class Crawling:
             ConfigError: the site is disabled in the settings.
         """
         config = self.sites.get(site_id)
+        if site_id == BITMAGNET and config is not None:
+            if not config.enabled:
+                raise ConfigError(
+                    "sites.bitmagnet: the bridge is disabled (fix: set enabled = true and "
+                    'mirrors = ["http://host:3333"] in [sites.bitmagnet])'
+                )
+            return bitmagnet_crawler(config, self.deps)
         site = self.html_sites.get(site_id)
         api = self.api_sources.get(site_id)
         if config is not None and not config.enabled and (site is not None or api is not None):
@@ -114,7 +123,7 @@ class Crawling:
             return api_crawler(api, config, self.deps)
         if config is not None and site is not None:
             return html_crawler(site, config, self.deps)
-        known = ", ".join(sorted({*self.html_sites, *self.api_sources})) or "none"
+        known = ", ".join(sorted({*self.html_sites, *self.api_sources, BITMAGNET}))
         raise NotFound(f"no site {site_id[:64]!r} to crawl (known: {known})")
 
 

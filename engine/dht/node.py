@@ -10,9 +10,10 @@ back into libtorrent, so a thread of our own is simpler and as fast.
 
 The settings are libtorrent's production defaults except where a crawler needs
 otherwise: no LSD/UPnP/NAT-PMP (nothing on the LAN, no router changes), the DHT
-allowed enough upload to answer, metadata capped at the size of a .torrent that
-Minato accepts, and the bootstrap list replaced (the default list is a host
-Minato never names).
+allowed enough upload to answer, a node allowed more packets per second before it
+is blocked (our own lookups make nodes answer in bursts), metadata capped at the
+size of a .torrent that Minato accepts, and the bootstrap list replaced (the
+default list is a host Minato never names).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ ALERTS = (
 """Only what the crawler reads: DHT traffic and results, metadata, errors."""
 MAX_METADATA_BYTES = 10 * 1024 * 1024
 """The size limit of a .torrent upload (`DEFAULT_MAX_TORRENT_BYTES`): the same cap for the DHT."""
+DHT_PACKETS_PER_NODE_S = 200
+"""Packets per second one node may send us before libtorrent ignores it (default 5)."""
 STATE_FILE = "dht_state.bin"
 """The node's id and routing table, kept in the data dir so a restart rejoins at once."""
 _WAIT_MS = 250
@@ -76,6 +79,11 @@ def session_settings(config: NodeConfig) -> dict[str, object]:
         else 256_000,
         "connections_limit": config.max_peer_connections,
         "max_metadata_size": MAX_METADATA_BYTES,
+        # libtorrent blocks a node that sends more than 5 packets/s (its answers to us
+        # included) for 5 minutes: a crawler looking up many hashes near one node would
+        # shut itself out of that part of the DHT. Its upload limit still caps what a
+        # flooding node can make us send.
+        "dht_block_ratelimit": DHT_PACKETS_PER_NODE_S,
         "alert_mask": int(ALERTS),
         "alert_queue_size": 100_000,
         "user_agent": "Minato",

@@ -32,6 +32,7 @@ from engine.pipeline import Pipeline
 from engine.scheduler import CrawlContext, Job, RunResult, ScheduledSource
 from engine.site_config import SiteConfig
 from engine.sources.api.source import API_SOURCES, api_source
+from engine.sources.bitmagnet import bitmagnet_source
 from engine.sources.html.parse import HtmlSite
 from engine.sources.html.source import html_source
 from engine.store.sightings import SightingLookup
@@ -81,9 +82,12 @@ SourceFactory = Callable[[SiteConfig, CrawlDeps], Job]
 """Builds the job that crawls one site (the scheduler calls it on each run)."""
 
 BUILTIN_SOURCES: Mapping[str, SourceFactory] = MappingProxyType(
-    {source_id: api_source(cls()) for source_id, cls in API_SOURCES.items()}
+    {
+        **{source_id: api_source(cls()) for source_id, cls in API_SOURCES.items()},
+        "bitmagnet": bitmagnet_source,
+    }
 )
-"""Source id -> factory for the sources written in Python (the JSON APIs)."""
+"""Source id -> factory for the sources written in Python (the JSON APIs, the Bitmagnet bridge)."""
 
 
 def source_factories(html_sites: Mapping[str, HtmlSite]) -> dict[str, SourceFactory]:

@@ -36,16 +36,16 @@ def config(site_id: str, *, enabled: bool = True, every_s: float | None = 1800.0
     )
 
 
-def test_the_html_sites_and_the_apis_are_the_registered_sources(core: Core) -> None:
-    apis = ["apibay", "eztv", "knaben", "yts"]
-    assert sorted(BUILTIN_SOURCES) == apis  # the DHT and Bitmagnet come later
+def test_the_html_sites_the_apis_bitmagnet_and_the_dht_are_the_sources(core: Core) -> None:
+    python = ["apibay", "bitmagnet", "eztv", "knaben", "yts"]
+    assert sorted(BUILTIN_SOURCES) == python
     assert core.crawling is not None
     scheduled = scheduled_sources(core.crawling.sites, core.crawling.deps)
-    assert [s.id for s in scheduled] == apis
+    assert [s.id for s in scheduled] == python
     html = ["1337x", "limetorrents", "thepiratebay", "torrentdownloads"]
     assert sorted(core.crawling.html_sites) == html
     statuses = core.services.crawlers.statuses()
-    assert [s.source for s in statuses] == sorted(html + apis)
+    assert [s.source for s in statuses] == sorted([*html, *python, "dht"])  # the DHT: core
     assert {s.state for s in statuses} == {CrawlerState.DISABLED}  # crawling is off in tests
 
 
