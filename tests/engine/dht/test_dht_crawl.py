@@ -70,9 +70,7 @@ class Running:
                 )
                 row["sources"] = sorted(
                     conn.execute(
-                        select(sightings.c.source).where(
-                            sightings.c.info_hash == row["info_hash"]
-                        )
+                        select(sightings.c.source).where(sightings.c.info_hash == row["info_hash"])
                     ).scalars()
                 )
                 row["metainfo"] = conn.execute(
