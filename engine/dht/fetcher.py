@@ -26,6 +26,8 @@ from engine.torrent import parse_torrent
 
 MAX_PEERS = 50
 """Peers handed to one fetch: more only costs connections."""
+LOOKUP_AGAIN_S = 5.0
+"""A DHT lookup unanswered this long is sent again (a lost packet can stall a traversal)."""
 
 
 class Failure(StrEnum):
@@ -105,8 +107,7 @@ class MetadataFetcher:
         try:
             async with asyncio.timeout(self._timeout_s):
                 lookup = self._lookups[info_hash] = loop.create_future()
-                self._node.get_peers(info_hash)
-                peers = await lookup
+                peers = await self._look_up(info_hash, lookup)
                 if not peers:
                     return Failed(info_hash, Failure.NO_PEERS)
                 try:
@@ -125,6 +126,19 @@ class MetadataFetcher:
         if isinstance(answer, str):
             return Failed(info_hash, Failure.BAD_METADATA, answer)
         return check_metadata(info_hash, answer, peers=len(peers))
+
+
+    async def _look_up(
+        self, info_hash: str, lookup: asyncio.Future[tuple[tuple[str, int], ...]]
+    ) -> tuple[tuple[str, int], ...]:
+        """Peers for a hash; the lookup is sent again while no answer comes (UDP loses some)."""
+        while True:
+            self._node.get_peers(info_hash)
+            try:
+                async with asyncio.timeout(LOOKUP_AGAIN_S):
+                    return await asyncio.shield(lookup)
+            except TimeoutError:
+                continue  # the fetch's own deadline ends this loop
 
 
 def check_metadata(requested: str, info: bytes, *, peers: int) -> Resolved | Failed:

@@ -1,4 +1,4 @@
-"""The DHT crawler end to end on a private DHT on loopback (tests/dht_swarm.py).
+"""The DHT crawler end to end on a private DHT on loopback (tests/dht_swarm/).
 
 A few libtorrent nodes, each on its own 127.x address, seed torrents the tests make
 (single-file, multi-file, hybrid v1/v2, v2-only). Minato runs as it does for a user:

@@ -1,4 +1,4 @@
-"""The private-DHT harness (tests/dht_swarm.py) against libtorrent itself.
+"""The private-DHT harness (tests/dht_swarm/) against libtorrent itself.
 
 The crawler's end-to-end tests trust this harness: that the torrents it makes are what
 it says, that a plain libtorrent client really finds and fetches what it seeds, and that
