@@ -127,7 +127,6 @@ class MetadataFetcher:
             return Failed(info_hash, Failure.BAD_METADATA, answer)
         return check_metadata(info_hash, answer, peers=len(peers))
 
-
     async def _look_up(
         self, info_hash: str, lookup: asyncio.Future[tuple[tuple[str, int], ...]]
     ) -> tuple[tuple[str, int], ...]:
