@@ -157,7 +157,7 @@ class DhtSettings(_Section):
     queue_capacity: int = Field(default=20_000, ge=10, le=1_000_000)
     """New hashes waiting for a fetch; beyond it new ones are dropped until there is room."""
     max_nodes: int = Field(default=50_000, ge=10, le=10_000_000)
-    """DHT nodes remembered for sampling (each about 200 bytes)."""
+    """DHT nodes remembered for sampling (each about 230 bytes)."""
     upload_kib_s: int = Field(default=512, ge=0, le=10_000_000)
     """Upload limit of the node in KiB/s (DHT replies included); 0: no limit."""
     download_kib_s: int = Field(default=2048, ge=0, le=10_000_000)

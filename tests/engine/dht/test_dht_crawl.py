@@ -131,17 +131,20 @@ def seed_all(swarm: Swarm, made: list[MadeTorrent]) -> list[str]:
     return hashes
 
 
-def assert_indexed(row: dict[str, Any], made: MadeTorrent) -> None:
+def assert_indexed(row: dict[str, Any], made: MadeTorrent, *, kept: bool = True) -> None:
     assert row["title"] == made.name
     assert row["size"] == made.total_size
     assert row["files"] == sorted(made.files)
     assert row["file_count"] == len(made.files)
     assert row["sources"] == ["dht"]
     assert row["seeders"] >= 1  # the peers the DHT named
+    if not kept:
+        assert row["metainfo"] is None  # keep_metainfo = false: files kept, .torrent not
+        return
     assert row["metainfo"] is not None
-    kept = parse_torrent(row["metainfo"])
-    assert kept.info_hash == made.info_hash
-    assert kept.info_hash_v2 == made.info_hash_v2
+    served = parse_torrent(row["metainfo"])
+    assert served.info_hash == made.info_hash
+    assert served.info_hash_v2 == made.info_hash_v2
 
 
 async def test_seeded_torrents_are_found_fetched_stored_and_searchable(
@@ -190,7 +193,7 @@ async def test_seeded_torrents_are_found_fetched_stored_and_searchable(
 async def test_announces_alone_find_torrents_when_sampling_is_off(
     swarm: Swarm, start_minato: Start, tmp_path: Path
 ) -> None:
-    running = await start_minato(samples_per_s=0)
+    running = await start_minato(samples_per_s=0, keep_metainfo=False)
     await running.until(lambda: running.figures.running, "the node to start")
     await asyncio.sleep(2.0)  # let the swarm's nodes learn of the crawler's node
     made = make_torrent(tmp_path / "content", "Night.Of.The.Living.Dead.1968", "v1", files=2)
@@ -206,7 +209,7 @@ async def test_announces_alone_find_torrents_when_sampling_is_off(
         await running.until(lambda: made.info_hash in running.stored(), "the announced torrent")
     finally:
         repeat.cancel()
-    assert_indexed(running.stored()[made.info_hash], made)
+    assert_indexed(running.stored()[made.info_hash], made, kept=False)
     figures = running.figures
     assert figures.sample_queries == 0
     assert figures.from_samples == 0
