@@ -1,5 +1,7 @@
 """A tiny bencoder and bdecoder of our own, so expectations do not come from libtorrent.
 
+Shared by the DHT harness and tests/engine/test_torrent.py (hand-made .torrent files).
+
 ``bdecode_prefix`` tolerates trailing bytes (a BEP 9 data message is a dict followed by
 the piece) and ``info_section`` finds the exact ``info`` span of a .torrent, which is what
 the info hashes hash.

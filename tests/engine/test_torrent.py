@@ -33,6 +33,8 @@ from engine.torrent import (
     parse_magnet,
     parse_torrent,
 )
+from tests.dht_swarm.bencoding import bdecode_prefix as bdecode
+from tests.dht_swarm.bencoding import bencode
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "torrents"
 
@@ -48,40 +50,7 @@ def parse(name: str) -> ParsedTorrent:
     return parse_torrent(read(name))
 
 
-# --- a tiny, independent bencode implementation -----------------------------------
-
-
-def bdecode(data: bytes, pos: int = 0) -> tuple[Any, int]:
-    """Decode one value at `pos`; return it and the position after it."""
-    lead = data[pos : pos + 1]
-    if lead == b"i":
-        end = data.index(b"e", pos)
-        return int(data[pos + 1 : end]), end + 1
-    if lead in (b"l", b"d"):
-        items: list[Any] = []
-        pos += 1
-        while data[pos : pos + 1] != b"e":
-            item, pos = bdecode(data, pos)
-            items.append(item)
-        if lead == b"l":
-            return items, pos + 1
-        return dict(zip(items[::2], items[1::2], strict=True)), pos + 1
-    colon = data.index(b":", pos)
-    start = colon + 1
-    end = start + int(data[pos:colon])
-    return data[start:end], end
-
-
-def bencode(value: Any) -> bytes:
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, str):
-        value = value.encode()
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, list):
-        return b"l" + b"".join(bencode(v) for v in value) + b"e"
-    return b"d" + b"".join(bencode(k) + bencode(v) for k, v in sorted(value.items())) + b"e"
+# bencode / bdecode: the tests' own, independent of libtorrent (tests/dht_swarm/bencoding.py)
 
 
 def raw_info(data: bytes) -> bytes:
