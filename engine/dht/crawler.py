@@ -144,8 +144,16 @@ class DhtCrawler:
             loop.call_soon_threadsafe(self._on_events, events)
 
         self._ended.clear()
+        creating = asyncio.ensure_future(asyncio.to_thread(DhtNode, config, deliver))
         try:
-            node = await asyncio.to_thread(DhtNode, config, deliver)
+            node = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            # stopped while the session was starting: it still starts, so close it
+            with contextlib.suppress(Exception):
+                started = await creating
+                await asyncio.to_thread(started.close)
+            self._ended.set()
+            raise
         except BaseException:
             self._ended.set()
             raise
@@ -169,6 +177,8 @@ class DhtCrawler:
         finally:
             self._node = None
             self._fetcher = None
+            self._queue = None  # events still in flight from the alert thread are dropped
+            self._retries.clear()
             await asyncio.to_thread(node.close)
             try:
                 with contextlib.suppress(Exception):

@@ -44,7 +44,8 @@ def test_builtin_sources_need_no_config(tmp_path: Path) -> None:
     assert all(not m.endswith("/") for m in x.mirrors)
     assert x.user_agent == DEFAULT_USER_AGENT
     assert sites["dht"].every_s is None  # continuous
-    assert (sites["dht"].enabled, sites["bitmagnet"].enabled) == (False, False)
+    # the DHT is allowed (off until started, [dht]); the bridge needs a Bitmagnet URL first
+    assert (sites["dht"].enabled, sites["bitmagnet"].enabled) == (True, False)
 
 
 def test_user_keys_win_and_the_rest_stay_builtin(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ swarm's first node.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -123,6 +124,23 @@ async def start_minato(
         running.core.close()
 
 
+@contextlib.asynccontextmanager
+async def reannouncing(swarm: Swarm) -> AsyncIterator[None]:
+    """Repeat the swarm's announces every second meanwhile (traffic for passive discovery)."""
+
+    async def repeat() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(swarm.reannounce)
+
+    task = asyncio.create_task(repeat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def seed_all(swarm: Swarm, made: list[MadeTorrent]) -> list[str]:
     hashes: list[str] = []
     for number, torrent in enumerate(made):
@@ -199,16 +217,8 @@ async def test_announces_alone_find_torrents_when_sampling_is_off(
     made = make_torrent(tmp_path / "content", "Night.Of.The.Living.Dead.1968", "v1", files=2)
     swarm.seed(made, node=2)
 
-    async def reannounce() -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            await asyncio.to_thread(swarm.reannounce)
-
-    repeat = asyncio.create_task(reannounce())
-    try:
+    async with reannouncing(swarm):
         await running.until(lambda: made.info_hash in running.stored(), "the announced torrent")
-    finally:
-        repeat.cancel()
     assert_indexed(running.stored()[made.info_hash], made, kept=False)
     figures = running.figures
     assert figures.sample_queries == 0
@@ -266,3 +276,26 @@ async def test_a_peer_with_bad_metadata_is_refused(
     if mode in ("wrong_hash", "malformed"):
         assert figures.bad_metadata >= 1
     assert_indexed(running.stored()[good.info_hash], good)
+
+
+async def test_stop_and_start_again_rejoin_with_the_saved_routing_table(
+    swarm: Swarm, start_minato: Start, tmp_path: Path
+) -> None:
+    running = await start_minato()
+    await running.until(lambda: running.figures.running, "the node to start")
+    dht = running.core.services.dht
+    stopped = await dht.stop()
+    assert (stopped.status.state.value, stopped.live) == ("disabled", False)
+    assert not running.figures.running
+    state_file = running.core.settings.data_path() / "dht_state.bin"
+    assert state_file.stat().st_size > 0  # node id and routing table, for the next start
+
+    made = make_torrent(tmp_path / "content", "Found.After.A.Restart", "v1", files=2)
+    seed_all(swarm, [made])
+    started = await dht.start()
+    assert started.status.enabled
+    # the nodes sampled before the stop are not asked again within a minute (politeness
+    # survives a restart): the new torrent is heard in the swarm's announces
+    async with reannouncing(swarm):
+        await running.until(lambda: made.info_hash in running.stored(), "a torrent after restart")
+    assert running.figures.running
