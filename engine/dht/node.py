@@ -246,9 +246,14 @@ class AlertPump:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop and wait for the thread (it wakes at least every 250 ms)."""
+        """Stop and wait for the thread (it wakes at least every 250 ms); let go of the session.
+
+        libtorrent ends a session (and frees its port) only when the last reference
+        to it goes, so the pump must not keep one.
+        """
         self._stopping.set()
         self._thread.join()
+        del self._session
 
     def _run(self) -> None:
         while not self._stopping.is_set():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -122,6 +123,19 @@ async def start_minato(
         with_cancel = asyncio.gather(running.task, return_exceptions=True)
         await with_cancel
         running.core.close()
+
+
+def free_port(ip: str) -> int:
+    """A port free for both TCP and UDP on `ip` (libtorrent listens on both)."""
+    while True:
+        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            tcp.bind((ip, 0))
+            port = int(tcp.getsockname()[1])
+            try:
+                udp.bind((ip, port))
+            except OSError:
+                continue
+            return port
 
 
 @contextlib.asynccontextmanager
@@ -285,8 +299,11 @@ async def test_a_peer_with_bad_metadata_is_refused(
 async def test_stop_and_start_again_rejoin_with_the_saved_routing_table(
     swarm: Swarm, start_minato: Start, tmp_path: Path
 ) -> None:
-    running = await start_minato()
+    ip = swarm.spare_ip()
+    port = free_port(ip)  # a fixed port, as a user's node has: the swarm knows it again
+    running = await start_minato(listen=f"{ip}:{port}")
     await running.until(lambda: running.figures.running, "the node to start")
+    assert running.figures.listen_port == port
     dht = running.core.services.dht
     stopped = await dht.stop()
     assert (stopped.status.state.value, stopped.live) == ("disabled", False)
@@ -303,3 +320,4 @@ async def test_stop_and_start_again_rejoin_with_the_saved_routing_table(
     async with reannouncing(swarm):
         await running.until(lambda: made.info_hash in running.stored(), "a torrent after restart")
     assert running.figures.running
+    assert running.figures.listen_port == port
