@@ -294,3 +294,20 @@ mirror_checks = Table(
     Index("ix_mirror_checks_site_url_checked_at", "site", "url", "checked_at"),
 )
 """Recent health checks per mirror (the last few, pruned on write), for "why this mirror"."""
+
+live_searches = Table(
+    "live_searches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("query", String(200), nullable=False),  # normalized: lowercase, spaces collapsed
+    Column("source", String(64), nullable=False),
+    Column("searched_at", UtcDateTime, nullable=False),
+    Column("results", Integer, nullable=False, default=0),  # records the source returned
+    Column("new", Integer, nullable=False, default=0),  # of those, new to the index
+    Column("duration_s", Float, nullable=False),
+    Column("error", Text),  # NULL: the source answered
+    Column("late", Boolean, nullable=False, default=False),  # ended after the answer was sent
+    Index("ix_live_searches_query_source_searched_at", "query", "source", "searched_at"),
+    Index("ix_live_searches_searched_at", "searched_at"),
+)
+"""The query log of live searches: one row per source asked (pruned to the newest on write)."""
