@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from engine.core import Core
 from engine.services import parse_search_params
@@ -35,7 +34,7 @@ from engine.store.live_searches import (
 from engine.store.writer import Writer
 from tests.conftest import SettingsFactory
 from tests.crawl_support import closed_url, only_sites
-from tests.engine.store.migration_support import alembic_config
+from tests.engine.store.migration_support import downgrade_to, migration_engine, upgrade_to
 from tests.site_server import SAVED_SITES, SavedPages, SavedSite, SiteServer, challenge_override
 
 QUERY = "sintel  2010"
@@ -384,14 +383,8 @@ async def test_the_log_keeps_the_newest_rows_and_lists_them_newest_first(
 
 
 def test_revision_0009_upgrades_and_downgrades(database_url: str) -> None:
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url)
-    cfg = alembic_config()
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0008")
+    with migration_engine(database_url) as engine:
+        upgrade_to(engine, "0008")
         assert "live_searches" not in inspect(engine).get_table_names()
         migrate_to_head(engine)
         indexes = {
@@ -401,12 +394,8 @@ def test_revision_0009_upgrades_and_downgrades(database_url: str) -> None:
             "ix_live_searches_query_source_searched_at": ["query", "source", "searched_at"],
             "ix_live_searches_searched_at": ["searched_at"],
         }
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0008")
+        downgrade_to(engine, "0008")
         assert "live_searches" not in inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
 
 
 def test_the_outcome_statuses_are_stable_strings() -> None:

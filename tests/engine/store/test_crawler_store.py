@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from engine.errors import StoreError
 from engine.scheduler import (
@@ -30,7 +28,7 @@ from engine.store.crawlers import CrawlerStatusStore, load_statuses, save_status
 from engine.store.database import Database, migrate_to_head
 from engine.store.schema import crawler_status
 from engine.store.writer import Writer
-from tests.engine.store.migration_support import alembic_config
+from tests.engine.store.migration_support import downgrade_to, migration_engine, upgrade_to
 
 T0 = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 NEW_COLUMNS = {
@@ -175,14 +173,8 @@ async def test_the_scheduler_keeps_totals_and_the_users_stop_across_a_restart(
 
 def test_revision_0005_upgrades_existing_rows_and_downgrades(database_url: str) -> None:
     """A database at 0004 with a status row (as users have it) to head and back."""
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url)
-    cfg = alembic_config()
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0004")
+    with migration_engine(database_url) as engine:
+        upgrade_to(engine, "0004")
         old_columns = {c["name"] for c in inspect(engine).get_columns("crawler_status")}
         assert not old_columns & NEW_COLUMNS
         with engine.begin() as conn:
@@ -209,9 +201,7 @@ def test_revision_0005_upgrades_existing_rows_and_downgrades(database_url: str) 
         with engine.connect() as conn:
             assert load_statuses(conn)["eztv"] == full_status("eztv")
 
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0004")
+        downgrade_to(engine, "0004")
         assert {c["name"] for c in inspect(engine).get_columns("crawler_status")} == old_columns
         with engine.connect() as conn:
             assert conn.execute(text("SELECT items_total FROM crawler_status")).scalar_one() == (
@@ -221,5 +211,3 @@ def test_revision_0005_upgrades_existing_rows_and_downgrades(database_url: str) 
         migrate_to_head(engine)  # and up again, on the downgraded database
         with engine.connect() as conn:
             assert load_statuses(conn)["eztv"].enabled is True
-    finally:
-        engine.dispose()

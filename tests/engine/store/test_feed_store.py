@@ -6,13 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from engine.store.database import Database, migrate_to_head
 from engine.store.feeds import ORIGIN_API, ORIGIN_SETTINGS, FeedRow, FeedStore
 from engine.store.writer import Writer
-from tests.engine.store.migration_support import alembic_config
+from tests.engine.store.migration_support import downgrade_to, migration_engine, upgrade_to
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -74,23 +73,11 @@ async def test_the_settings_feeds_follow_the_settings_and_keep_their_state(
 
 
 def test_revision_0007_upgrades_and_downgrades(database_url: str) -> None:
-    if database_url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url)
-    cfg = alembic_config()
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0006")
+    with migration_engine(database_url) as engine:
+        upgrade_to(engine, "0006")
         assert "feeds" not in inspect(engine).get_table_names()
         migrate_to_head(engine)
         inspector = inspect(engine)
         assert inspector.get_pk_constraint("feeds")["constrained_columns"] == ["name"]
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0006")
+        downgrade_to(engine, "0006")
         assert "feeds" not in inspect(engine).get_table_names()
-    finally:
-        engine.dispose()

@@ -9,11 +9,9 @@ stays short; and revision 0004 upgrades an existing database and downgrades clea
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import func, inspect, select
 
 from engine.errors import StoreError
 from engine.store.database import Database, migrate_to_head
@@ -30,7 +28,7 @@ from engine.store.mirrors import (
 )
 from engine.store.schema import mirror_checks, site_mirrors
 from engine.store.writer import Writer
-from tests.engine.store.migration_support import alembic_config
+from tests.engine.store.migration_support import downgrade_to, migration_engine, upgrade_to
 
 A, B, C = "https://1337x.to", "https://1337x.st", "https://x1337x.ws"
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -258,14 +256,8 @@ async def test_an_unchanged_config_costs_no_write(database: Database, writer: Wr
 
 def test_revision_0004_upgrades_and_downgrades(database_url: str) -> None:
     """From a database at 0003 (as users have it) to head and back: the new tables only."""
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url)
-    cfg = alembic_config()
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0003")
+    with migration_engine(database_url) as engine:
+        upgrade_to(engine, "0003")
         before = set(inspect(engine).get_table_names())
         assert "site_mirrors" not in before
 
@@ -286,13 +278,9 @@ def test_revision_0004_upgrades_and_downgrades(database_url: str) -> None:
         with engine.connect() as conn:
             assert [s.chosen for s in mirror_states(conn, "1337x")] == [True, False]
 
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0003")
+        downgrade_to(engine, "0003")
         assert set(inspect(engine).get_table_names()) == before
 
         migrate_to_head(engine)  # and up again, on the downgraded database
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(site_mirrors)).scalar_one() == 0
-    finally:
-        engine.dispose()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, inspect, update
+from sqlalchemy import inspect, update
 
 from engine.store.database import Database, migrate_to_head
 from engine.store.schema import source_state
 from engine.store.source_state import MAX_STATE_CHARS, SourceStateStore
 from engine.store.writer import Writer
-from tests.engine.store.migration_support import alembic_config
+from tests.engine.store.migration_support import downgrade_to, migration_engine, upgrade_to
 
 
 @pytest.fixture
@@ -52,22 +49,12 @@ async def test_oversized_or_unserializable_state_is_refused_and_the_old_kept(
 
 
 def test_revision_0008_upgrades_and_downgrades(database_url: str) -> None:
-    if database_url.startswith("sqlite:///"):
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url)
-    cfg = alembic_config()
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0007")
+    with migration_engine(database_url) as engine:
+        upgrade_to(engine, "0007")
         assert "source_state" not in inspect(engine).get_table_names()
         migrate_to_head(engine)
         assert inspect(engine).get_pk_constraint("source_state")["constrained_columns"] == [
             "source"
         ]
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0007")
+        downgrade_to(engine, "0007")
         assert "source_state" not in inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
