@@ -48,6 +48,7 @@ from engine.services import (
 from engine.services.dht import DhtService
 from engine.services.feeds import FeedService
 from engine.services.keys import ensure_internal_secret
+from engine.services.live import LiveSearch, searchable_sites
 from engine.site_config import DEFAULT_USER_AGENT, SiteConfig, parse_every
 from engine.sources import CrawlDeps, scheduled_sources, source_factories
 from engine.sources.api.base import ApiSource
@@ -63,6 +64,7 @@ from engine.sources.report import Crawler
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.database import Database, open_database, sqlite_url
 from engine.store.feeds import ORIGIN_SETTINGS, FeedRow, FeedStore
+from engine.store.live_searches import LiveSearchStore
 from engine.store.mirrors import MirrorStore
 from engine.store.reads import torrent_count
 from engine.store.sightings import SightingLookup
@@ -96,6 +98,17 @@ class Crawling:
     dht: DhtCrawler
     dht_refused: str | None
     """Why the settings forbid the DHT crawler; None when they allow it."""
+    crawl_enabled: bool = True
+    """`[crawl] enabled`: off, nothing is sent to any site, live searches included."""
+
+    def searchable_sources(self) -> list[str]:
+        """The enabled sites, APIs and the Bitmagnet bridge that can search by text (live search).
+
+        None when `[crawl] enabled = false`: a live search must not reach a site either.
+        """
+        if not self.crawl_enabled:
+            return []
+        return searchable_sites(self.sites, self.html_sites, self.api_sources)
 
     def crawler(self, site_id: str) -> Crawler:
         """A crawler for one HTML site or API, for a crawl outside the schedule.
@@ -246,6 +259,11 @@ class Core:
                 crawler_for=crawling.crawler,
             ),
             feeds=crawling.feeds,
+            live=LiveSearch(
+                crawling,
+                LiveSearchStore(database.reader, writer),
+                breakers=crawling.deps.breakers,
+            ),
             dht=DhtService(
                 crawler=crawling.dht,
                 scheduler=crawling.scheduler,
@@ -302,6 +320,7 @@ class Core:
 
     async def close_network(self) -> None:
         """Close the HTTP clients, in the event loop that used them (`run` does it at its end)."""
+        await self.services.live.close()  # late crawls end before their HTTP clients do
         if self.crawling is not None:
             await self.crawling.deps.pool.aclose()
 
@@ -423,6 +442,7 @@ def _open_crawling(
         feeds=feeds,
         dht=dht,
         dht_refused=dht_refused,
+        crawl_enabled=settings.crawl.enabled,
     )
 
 

@@ -27,6 +27,7 @@ def make_app(services: Services, *, max_body_bytes: int) -> web.Application:
     add("POST", "/api/ingest/bulk", routes.ingest_bulk, name="ingest_bulk")
     add("POST", "/api/ingest/file", routes.ingest_file, name="ingest_file")
     add("GET", "/api/search", routes.search, name="search")
+    add("GET", "/api/search/live-status", routes.search_live_status, name="search_live_status")
     add("GET", "/api/torrents/{info_hash}", routes.torrent, name="torrent")
     add("GET", "/api/torrents/{info_hash}/file", routes.torrent_file, name="torrent_file")
     add("GET", "/api/sites", routes.sites, name="sites")

@@ -26,6 +26,7 @@ from engine.services.crawlers import (
 )
 from engine.services.dht import DhtReport
 from engine.services.feeds import FeedInfo
+from engine.services.live import LiveSearchRow
 
 
 def _time(value: datetime | None) -> str | None:
@@ -155,6 +156,25 @@ def crawler_json(status: CrawlerStatus) -> dict[str, Any]:
         "consecutive_failures": status.consecutive_failures,
         "next_run_at": _time(status.next_run_at),
         "last_error": status.last_error,
+    }
+
+
+def live_searches_json(rows: Sequence[LiveSearchRow]) -> dict[str, Any]:
+    """What `/api/search/live-status` answers: `{"searches": [...]}`, newest first."""
+    return {
+        "searches": [
+            {
+                "query": row.query,
+                "source": row.source,
+                "searched_at": _time(row.searched_at),
+                "results": row.results,
+                "new": row.new,
+                "duration_s": round(row.duration_s, 3),
+                "error": row.error,
+                "late": row.late,
+            }
+            for row in rows
+        ]
     }
 
 

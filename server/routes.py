@@ -16,6 +16,7 @@ from server.render import (
     dht_json,
     feed_json,
     health_json,
+    live_searches_json,
     mirrors_json,
     page_json,
     report_json,
@@ -27,6 +28,9 @@ JSON = "application/json"
 NDJSON = "application/x-ndjson"
 BITTORRENT = "application/x-bittorrent"
 MULTIPART = "multipart/form-data"
+
+MAX_LIVE_QUERY_CHARS = 500
+"""As long as a search query may be (`engine.services.search.MAX_QUERY_CHARS`)."""
 
 
 async def health(request: web.Request) -> web.Response:
@@ -119,6 +123,16 @@ async def crawler_stop(request: web.Request) -> web.Response:
     """POST /api/crawlers/{source}/stop: disable a crawler, cancelling its crawl."""
     status = await request.app[SERVICES].crawlers.stop(request.match_info["source"])
     return web.json_response(crawler_json(status))
+
+
+async def search_live_status(request: web.Request) -> web.Response:
+    """GET /api/search/live-status: what each site answered to the latest live searches."""
+    limit = _whole_number(request.query.get("limit", "50"), "limit", 1, 1000)
+    query = request.query.get("q", "").strip()
+    if len(query) > MAX_LIVE_QUERY_CHARS:
+        raise BadRequest(f"q: longer than {MAX_LIVE_QUERY_CHARS} characters")
+    rows = await request.app[SERVICES].live.recent(limit, query=query or None)
+    return web.json_response(live_searches_json(rows))
 
 
 async def dht(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from engine.services.dht import DhtService
 from engine.services.feeds import FeedService
 from engine.services.ingest import IngestService
 from engine.services.keys import KeyService
+from engine.services.live import LiveSearch
 from engine.services.search import SearchService, parse_search_params
 from engine.services.status import StatusService
 
@@ -22,6 +23,7 @@ __all__ = [
     "FeedService",
     "IngestService",
     "KeyService",
+    "LiveSearch",
     "SearchService",
     "Services",
     "StatusService",
@@ -40,3 +42,4 @@ class Services:
     crawlers: CrawlerService
     feeds: FeedService
     dht: DhtService
+    live: LiveSearch

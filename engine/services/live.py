@@ -43,6 +43,16 @@ from engine.sources.html.parse import HtmlSite
 from engine.sources.report import Crawler, CrawlReport, search_text
 from engine.store.live_searches import LiveSearchRow, LiveSearchStore, normalize_query
 
+__all__ = [
+    "LiveAnswer",
+    "LiveSearch",
+    "LiveSearchRow",
+    "LiveSources",
+    "SourceOutcome",
+    "Status",
+    "searchable_sites",
+]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE_DEADLINE_S: Final = 8.0
@@ -190,6 +200,15 @@ class LiveSearch:
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+
+    async def recent(self, limit: int = 50, *, query: str | None = None) -> list[LiveSearchRow]:
+        """What the sources answered lately, newest first (`/api/search/live-status`).
+
+        Args:
+            limit: rows wanted (the store caps it).
+            query: only this query (normalized as the log keys it); None: every query.
+        """
+        return await self._store.latest(limit, query=normalize_query(query) if query else None)
 
     # --- deciding -------------------------------------------------------------------------
 
