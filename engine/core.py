@@ -104,14 +104,14 @@ class Crawling:
     def searchable_sources(self) -> list[str]:
         """The enabled sites, APIs and the Bitmagnet bridge that can search by text (live search).
 
-        None when `[crawl] enabled = false`: a live search must not reach a site either.
+        Empty when `[crawl] enabled = false`: a live search must not reach a site either.
         """
         if not self.crawl_enabled:
             return []
         return searchable_sites(self.sites, self.html_sites, self.api_sources)
 
     def crawler(self, site_id: str) -> Crawler:
-        """A crawler for one HTML site or API, for a crawl outside the schedule.
+        """A crawler for one HTML site, API or the Bitmagnet bridge, outside the schedule.
 
         Raises:
             NotFound: no HTML site or API has this id.
