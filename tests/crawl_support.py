@@ -47,11 +47,27 @@ class LocalSite:
             await self.server.close()
 
 
+def free_port(host: str = "127.0.0.1", *, udp_too: bool = False) -> int:
+    """A TCP port nobody listens on right now on `host` (the kernel's pick).
+
+    `udp_too`: free for UDP as well (a libtorrent node listens on both).
+    """
+    while True:
+        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            tcp.bind((host, 0))
+            port = int(tcp.getsockname()[1])
+            if not udp_too:
+                return port
+            try:
+                udp.bind((host, port))
+            except OSError:
+                continue
+            return port
+
+
 def closed_url() -> str:
     """A loopback base URL nothing listens on: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def only_sites(sites: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

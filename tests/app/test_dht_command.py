@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.crawl_support import BUILTIN_IDS
+from tests.crawl_support import BUILTIN_IDS, free_port
 from tests.server.conftest import MINATO, ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -30,12 +29,6 @@ def only_the_dht(home: Path) -> Path:
     config = home / "config.toml"
     config.write_text("\n".join(lines), "utf-8")
     return config
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def minato(home: Path, config: Path, *args: str, **env: str) -> tuple[int, str, str]:

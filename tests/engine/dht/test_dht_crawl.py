@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from engine.services import parse_search_params
 from engine.store.schema import files, metainfo, sightings, torrents
 from engine.torrent import parse_torrent
 from tests.conftest import SettingsFactory
-from tests.crawl_support import only_sites
+from tests.crawl_support import free_port, only_sites
 from tests.dht_swarm import BadMetadataPeer, MadeTorrent, Swarm, make_torrent
 
 pytestmark = pytest.mark.slow
@@ -123,19 +122,6 @@ async def start_minato(
         with_cancel = asyncio.gather(running.task, return_exceptions=True)
         await with_cancel
         running.core.close()
-
-
-def free_port(ip: str) -> int:
-    """A port free for both TCP and UDP on `ip` (libtorrent listens on both)."""
-    while True:
-        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            tcp.bind((ip, 0))
-            port = int(tcp.getsockname()[1])
-            try:
-                udp.bind((ip, port))
-            except OSError:
-                continue
-            return port
 
 
 @contextlib.asynccontextmanager
@@ -300,7 +286,8 @@ async def test_stop_and_start_again_rejoin_with_the_saved_routing_table(
     swarm: Swarm, start_minato: Start, tmp_path: Path
 ) -> None:
     ip = swarm.spare_ip()
-    port = free_port(ip)  # a fixed port, as a user's node has: the swarm knows it again
+    # a fixed port, as a user's node has: the swarm knows it again
+    port = free_port(ip, udp_too=True)
     running = await start_minato(listen=f"{ip}:{port}")
     await running.until(lambda: running.figures.running, "the node to start")
     assert running.figures.listen_port == port

@@ -31,19 +31,13 @@ from pathlib import Path
 import brotli  # type: ignore[import-untyped]
 from aiohttp import web
 
+from tests.crawl_support import free_port
+
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 15.0
 
 PAGE_BYTES = 64
 """Size of every /page/{n} body."""
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (the kernel's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from aiohttp import web
 
 from engine.net.breaker import BreakerState, CircuitBreaker
 from engine.net.submitter import IngestSubmitter
+from tests.crawl_support import free_port
 
 SECRET = "worker-secret-for-tests"  # noqa: S105 - a test secret
 
@@ -51,12 +51,6 @@ class Central:
 
     def titles(self) -> list[str]:
         return [r["title"] for batch in self.received for r in batch]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager
