@@ -57,8 +57,9 @@ class DhtService:
     async def report(self) -> DhtReport:
         """The state and figures now (live when the crawler runs in this process)."""
         status = self._status()
-        if self._crawler is not None and self._crawler.figures().running:
-            return DhtReport(status=status, figures=self._crawler.figures(), live=True)
+        live = self._crawler.figures() if self._crawler is not None else None
+        if live is not None and live.running:
+            return DhtReport(status=status, figures=live, live=True)
         return DhtReport(status=status, figures=await self._saved_figures(), live=False)
 
     async def start(self) -> DhtReport:
