@@ -231,6 +231,29 @@ class CrawlSettings(_Section):
         return value
 
 
+class LiveSettings(_Section):
+    """Live search-through: asking the sites when the index lacks what a search wants.
+
+    Torznab searches (Sonarr, Radarr...) go live when the same query was not asked
+    live within `ttl_hours`, or within `thin_retry_minutes` when the index has fewer
+    than `min_results` matches for it; everything found is stored, so the next
+    identical search is answered locally.
+    """
+
+    enabled: bool = True
+    """Off: searches answer from the index alone (the sites are still crawled)."""
+    min_results: int = Field(default=20, ge=0, le=10_000)
+    """Fewer local matches than this send the query to the sites."""
+    ttl_hours: float = Field(default=6.0, ge=0.0, le=24 * 365)
+    """A query asked live within this many hours is answered from the index alone."""
+    thin_retry_minutes: float = Field(default=30.0, ge=0.0, le=24 * 365 * 60)
+    """...unless the index has fewer than `min_results` for it: then after this many minutes."""
+    source_deadline_s: float = Field(default=8.0, gt=0.0, le=120.0)
+    """Seconds one site gets to answer before the answer goes without it."""
+    global_deadline_s: float = Field(default=10.0, gt=0.0, le=120.0)
+    """Seconds after which the answer goes out with whatever arrived."""
+
+
 class Settings(_Section):
     """Every setting Minato reads; the TOML file's shape."""
 
@@ -244,6 +267,7 @@ class Settings(_Section):
     dht: DhtSettings = DhtSettings()
     enrich: EnrichSettings = EnrichSettings()
     crawl: CrawlSettings = CrawlSettings()
+    live: LiveSettings = LiveSettings()
 
     def data_path(self) -> Path:
         """The data dir actually used (created on demand by the store)."""

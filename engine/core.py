@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine.config import Settings, default_config_path
 from engine.dht.crawler import SOURCE as DHT_SOURCE
 from engine.dht.crawler import DhtCrawler
+from engine.enrich.names import TitleNames, build_title_names
 from engine.enrich.setup import Enrichment
 from engine.errors import ConfigError, NotFound
 from engine.net.breaker import BreakerRegistry
@@ -56,11 +57,13 @@ from engine.sources.api.source import API_SOURCES, api_crawler
 from engine.sources.bitmagnet import bitmagnet_crawler
 from engine.sources.bitmagnet_map import SOURCE as BITMAGNET
 from engine.sources.catalog import SiteCatalog, load_catalog
+from engine.sources.feed_search import FeedSearcher, can_search
+from engine.sources.feeds import SOURCE_PREFIX as FEED_PREFIX
 from engine.sources.feeds import FeedPoller, check_feed
 from engine.sources.html.parse import HtmlSite
 from engine.sources.html.sites import build_site
 from engine.sources.html.source import html_crawler
-from engine.sources.report import Crawler
+from engine.sources.report import Crawler, CrawlReport, Progress
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.database import Database, open_database, sqlite_url
 from engine.store.feeds import ORIGIN_SETTINGS, FeedRow, FeedStore
@@ -101,14 +104,45 @@ class Crawling:
     crawl_enabled: bool = True
     """`[crawl] enabled`: off, nothing is sent to any site, live searches included."""
 
-    def searchable_sources(self) -> list[str]:
-        """The enabled sites, APIs and the Bitmagnet bridge that can search by text (live search).
+    async def searchable_sources(
+        self, categories: Sequence[int] = (), *, by: str = "text"
+    ) -> list[str]:
+        """The enabled sources that can search (live search), by source id.
+
+        The sites, the APIs, the Bitmagnet bridge and the feeds that are Torznab indexers.
 
         Empty when `[crawl] enabled = false`: a live search must not reach a site either.
+
+        Args:
+            categories: Torznab categories asked; sources that carry none are left out.
+            by: "text" for word searches; "imdb" for the APIs searched by IMDb id.
         """
         if not self.crawl_enabled:
             return []
-        return searchable_sites(self.sites, self.html_sites, self.api_sources)
+        found = searchable_sites(self.sites, self.html_sites, self.api_sources, categories, by=by)
+        if by == "text":
+            feeds = await self.feeds.list()
+            found += [f.source for f in feeds if can_search(f.url)]
+        return found
+
+    async def live_crawler(self, source: str, categories: Sequence[int] = ()) -> Crawler:
+        """`crawler(source)` for a live search; a Torznab feed is searched, told `categories`.
+
+        Raises:
+            NotFound: no site, API or feed has this id.
+            ConfigError: the site is disabled in the settings.
+        """
+        if not source.startswith(FEED_PREFIX):
+            return self.crawler(source)
+        name = source.removeprefix(FEED_PREFIX)
+        feed = next((f for f in await self.feeds.list() if f.name == name), None)
+        if feed is None:
+            raise NotFound(f"no feed named {name[:48]!r}")
+        searcher = FeedSearcher(
+            name, feed.url, pool=self.deps.pool, limiter=self.deps.limiter,
+            pipeline=self.deps.pipeline,
+        )  # fmt: skip
+        return _CategoryHint(searcher, ",".join(map(str, categories))) if categories else searcher
 
     def crawler(self, site_id: str) -> Crawler:
         """A crawler for one HTML site, API or the Bitmagnet bridge, outside the schedule.
@@ -140,6 +174,31 @@ class Crawling:
         raise NotFound(f"no site {site_id[:64]!r} to crawl (known: {known})")
 
 
+@dataclass(frozen=True, slots=True)
+class _CategoryHint:
+    """A crawler that filters by category, given the categories a live search asked."""
+
+    inner: Crawler
+    categories: str
+    """Comma-separated Torznab ids."""
+
+    async def crawl(
+        self,
+        mode: str,
+        *,
+        query: str | None = None,
+        category: str | None = None,
+        depth: int | None = None,
+        crawl_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> CrawlReport:
+        """The inner crawl, with the categories unless the caller named its own."""
+        return await self.inner.crawl(
+            mode, query=query, category=category or self.categories, depth=depth,
+            crawl_id=crawl_id, progress=progress,
+        )  # fmt: skip
+
+
 class Core:
     """The engine, assembled: database, writer, pipeline, index, drainer, services."""
 
@@ -155,6 +214,7 @@ class Core:
         pipeline: Pipeline,
         enrichment: Enrichment | None = None,
         crawling: Crawling | None = None,
+        names: TitleNames | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -166,6 +226,7 @@ class Core:
         self.pipeline = pipeline
         self.enrichment = enrichment
         self.crawling = crawling
+        self.names = names
 
     @classmethod
     def open(
@@ -230,13 +291,21 @@ class Core:
             else None
         )
         secret = ensure_internal_secret(settings.server.internal_secret, data_dir)
+        live = _live_search(settings, crawling, LiveSearchStore(database.reader, writer))
+        names = build_title_names(settings.enrich, database.reader, writer)
         services = Services(
             ingest=IngestService(
                 pipeline,
                 max_records=settings.server.max_bulk_records,
                 max_torrent_bytes=settings.server.max_torrent_bytes,
             ),
-            search=SearchService(index, database.reader),
+            search=SearchService(
+                index,
+                database.reader,
+                live=live if settings.live.enabled else None,
+                catch_up=drainer.drain_all,
+                names=names,
+            ),
             keys=KeyService(database.reader, writer, secret),
             status=StatusService(
                 index,
@@ -259,11 +328,7 @@ class Core:
                 crawler_for=crawling.crawler,
             ),
             feeds=crawling.feeds,
-            live=LiveSearch(
-                crawling,
-                LiveSearchStore(database.reader, writer),
-                breakers=crawling.deps.breakers,
-            ),
+            live=live,
             dht=DhtService(
                 crawler=crawling.dht,
                 scheduler=crawling.scheduler,
@@ -283,6 +348,7 @@ class Core:
             pipeline,
             enrichment,
             crawling,
+            names,
         )
 
     def needs_rebuild(self) -> bool:
@@ -333,6 +399,8 @@ class Core:
         """Stop the writer (after its queued jobs), the classifiers and the index, in order."""
         if self.enrichment is not None:
             self.enrichment.close()
+        if self.names is not None:
+            self.names.close()
         self.writer.stop()
         if self.classifier is not None:
             self.classifier.shutdown(wait=True, cancel_futures=True)
@@ -443,6 +511,21 @@ def _open_crawling(
         dht=dht,
         dht_refused=dht_refused,
         crawl_enabled=settings.crawl.enabled,
+    )
+
+
+def _live_search(settings: Settings, crawling: Crawling, store: LiveSearchStore) -> LiveSearch:
+    """The live fan-out over the crawl side, with the `[live]` deadlines, minimum and TTL."""
+    live = settings.live
+    return LiveSearch(
+        crawling,
+        store,
+        breakers=crawling.deps.breakers,
+        source_deadline_s=live.source_deadline_s,
+        global_deadline_s=live.global_deadline_s,
+        min_results=live.min_results,
+        ttl=timedelta(hours=live.ttl_hours),
+        thin_retry=timedelta(minutes=live.thin_retry_minutes),
     )
 
 

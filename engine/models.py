@@ -274,12 +274,52 @@ class IndexStats:
     location: str
 
 
+class LiveMode(StrEnum):
+    """Whether a search may ask the sites live (search-through) besides the local index."""
+
+    OFF = "off"
+    """The index only (the JSON API's default, the GUI's typing)."""
+    AUTO = "auto"
+    """The sites too when the index is thin for the query or the last live ask is stale."""
+    ALWAYS = "always"
+    """The sites every time (`minato search --live`)."""
+
+
+class LiveStatus(StrEnum):
+    """How one source's part of a live search ended; the value is what APIs show."""
+
+    ANSWERED = "answered"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Its breaker is open: nothing was sent."""
+    TIMED_OUT = "timed_out"
+    """A deadline passed: the answer went without it; it goes on in the background."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceOutcome:
+    """One source's part of a live search, as it arrived."""
+
+    source: str
+    status: LiveStatus
+    results: int = 0
+    """Records the source returned."""
+    new: int = 0
+    """Of those, torrents new to the index."""
+    duration_s: float = 0.0
+    error: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class SearchPage:
     """A page of search results, hydrated from the database."""
 
     total: int
     hits: tuple[TorrentSummary, ...]
+    live_text: str | None = None
+    """The text the sites were asked, when the search went live; None: the index alone."""
+    live: tuple[SourceOutcome, ...] = ()
+    """Each source's outcome, in the order they arrived (empty unless it went live)."""
 
 
 @dataclass(frozen=True, slots=True)

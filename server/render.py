@@ -11,6 +11,7 @@ from engine.models import (
     EngineHealth,
     IngestReport,
     SearchPage,
+    SourceOutcome,
     Torrent,
     TorrentSummary,
 )
@@ -68,8 +69,26 @@ def summary_json(hit: TorrentSummary) -> dict[str, Any]:
 
 
 def page_json(page: SearchPage) -> dict[str, Any]:
-    """A search answer: `{"total": n, "hits": [...]}`."""
-    return {"total": page.total, "hits": [summary_json(hit) for hit in page.hits]}
+    """A search answer: `{"total": n, "hits": [...]}`, and `live` when the sites were asked."""
+    body: dict[str, Any] = {"total": page.total, "hits": [summary_json(h) for h in page.hits]}
+    if page.live_text is not None:
+        body["live"] = {
+            "query": page.live_text,
+            "sources": [source_outcome_json(outcome) for outcome in page.live],
+        }
+    return body
+
+
+def source_outcome_json(outcome: SourceOutcome) -> dict[str, Any]:
+    """One source's part of a live search: status, results, new, seconds, error."""
+    return {
+        "source": outcome.source,
+        "status": outcome.status.value,
+        "results": outcome.results,
+        "new": outcome.new,
+        "duration_s": round(outcome.duration_s, 3),
+        "error": outcome.error,
+    }
 
 
 def torrent_json(torrent: Torrent) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from aiohttp import BodyPartReader, web
 from multidict import MultiMapping
 
 from engine.errors import BadRequest, InvalidRecord, PayloadTooLarge, UnsupportedMediaType
-from engine.services import parse_search_params
+from engine.services import parse_live_mode, parse_search_params
 from server.middleware import MAX_BODY, SERVICES
 from server.render import (
     crawler_json,
@@ -69,9 +69,15 @@ async def ingest_file(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    """GET /api/search?q=&kind=&category=&sort=&limit=&offset= and the other filters."""
-    query = parse_search_params(_single_values(request.query))
-    page = await request.app[SERVICES].search.search(query)
+    """GET /api/search?q=&kind=&category=&sort=&limit=&offset=&live= and the other filters.
+
+    `live=auto` asks the sites too when the index is thin or stale for the query,
+    `live=always` every time; the default (off) reads the index alone.
+    """
+    params = _single_values(request.query)
+    query = parse_search_params(params)
+    live = parse_live_mode(params.get("live", ""))
+    page = await request.app[SERVICES].search.search(query, live=live)
     return web.json_response(page_json(page))
 
 

@@ -13,6 +13,7 @@ another status or body (a challenge page, an empty body, a cut page, a 500).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import threading
@@ -306,3 +307,20 @@ class SavedSite:
     async def close(self) -> None:
         if self._server is not None:
             await self._server.close()
+
+
+class GatedSite(SavedSite):
+    """A saved site whose search page waits until the test opens `gate` (a slow site)."""
+
+    def __init__(self, pages: SavedPages) -> None:
+        super().__init__(pages)
+        self.gate = asyncio.Event()
+        self.asked = False
+        self.answered = False
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.raw_path == self.pages.search_path:
+            self.asked = True
+            await self.gate.wait()
+            self.answered = True
+        return await super()._handle(request)

@@ -215,6 +215,9 @@ def _by_source(label: str | None, parsed: ParsedTitle, text: str) -> _Verdict | 
         kind = cat.kind_of_category(number)
         if kind is None or kind is ContentKind.OTHER:
             return None  # unknown ids, and "Other" (the source does not know either)
+        if kind is ContentKind.MOVIE and parsed.season is not None and parsed.episode is not None:
+            # "Arrow.S05E07..." filed under HD Movies: uploaders misfile, S05E07 does not lie
+            return _Verdict(ContentKind.TV, f"source category {label!r}, but S/E in the title")
         # A bare parent ("2000") is refined from the title; a subcategory is kept as given.
         keep = number if number % 1000 else None
         return _Verdict(kind, f"source category {label!r}", keep)

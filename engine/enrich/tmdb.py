@@ -15,6 +15,9 @@ Movies: `find` by IMDb id when the source gave one, else `search/movie` (query,
 year), the best confident candidate, then its details (imdb_id, alternative titles).
 TV: `search/tv` (query, first_air_date_year), then `tv/{id}/external_ids` for the
 tvdb and imdb ids Sonarr searches by. Anime goes to AniList, not here.
+
+Names by id (`name_by_id`, for live searches Sonarr and Radarr send by id only):
+`find/{id}?external_source=tvdb_id|imdb_id`, or `tv/{id}` / `movie/{id}` for a TMDb id.
 https://developer.themoviedb.org/reference/intro/getting-started
 """
 
@@ -25,13 +28,13 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import tmdbsimple  # type: ignore[import-untyped]  # no type hints; answers are checked below
 
 from engine.enrich.base import LookupRequest, Match
-from engine.enrich.http import guard_httpx_log, guarded_call
+from engine.enrich.http import fail_shape, guard_httpx_log, guarded_call
 from engine.enrich.matching import (
     Scored,
     best_title_similarity,
@@ -52,6 +55,17 @@ SERVICE = "tmdb"
 TMDB_API = "https://api.themoviedb.org/3"
 KEY_FIX = "check [enrich] tmdb_api_key (a free key: https://www.themoviedb.org/settings/api)"
 _IMDB_ID = re.compile(r"tt\d{7,10}")  # goes into a URL path: nothing else may pass
+_MAX_ID = 2**31 - 1  # TMDb and TVDB ids are int32 (and so are our columns)
+
+NAME_ID_ORDER: Final = {
+    ContentKind.TV: ("tvdb", "tmdb", "imdb"),
+    ContentKind.MOVIE: ("imdb", "tmdb", "tvdb"),
+}
+"""Which id `name_by_id` asks about first: the one each kind's *arr searches by.
+
+Sonarr's shows are keyed by TVDB id, Radarr's movies by IMDb id; TMDb ids are next
+(unambiguous once the kind is known); an IMDb id for a show, a TVDB id for a movie last.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +129,99 @@ class TmdbEnricher:
         if request.kind is ContentKind.MOVIE:
             return self._search_movie(request, query)
         return self._search_tv(request, query)
+
+    def name_by_id(
+        self,
+        kind: ContentKind,
+        *,
+        imdb_id: str | None = None,
+        tmdb_id: int | None = None,
+        tvdb_id: int | None = None,
+    ) -> Match | None:
+        """The title (and year, ids) TMDb gives the show or movie with one of these ids.
+
+        For Torznab searches by id only: torrent sites search by text, so the id must
+        become a name first. The answer is exact, not scored (confidence 1.0). With
+        several ids, they are asked in `NAME_ID_ORDER`; the next one only when TMDb
+        does not know the previous one.
+
+        Returns:
+            None when TMDb knows none of the ids as a `kind` (a 404, or no such result).
+
+        Raises:
+            ValueError: `kind` is not movie or TV, no id given, or a malformed id
+                (`imdb_id` must be normalized: "tt" and 7 to 10 digits).
+            EnrichmentError: as `lookup` (wait, pause, fix the settings, or unusable).
+        """
+        if kind not in self.kinds:
+            raise ValueError(f"TMDb names movies and TV, not {kind}")
+        asks: dict[str, Callable[[], Match | None]] = {}
+        if tvdb_id is not None:
+            tvdb = _checked_id(tvdb_id, "tvdb_id")
+            asks["tvdb"] = lambda: self._name_found(kind, "tvdb_id", str(tvdb), tvdb_id=tvdb)
+        if tmdb_id is not None:
+            tmdb = _checked_id(tmdb_id, "tmdb_id")
+            asks["tmdb"] = lambda: self._name_details(kind, tmdb)
+        if imdb_id is not None:
+            if not isinstance(imdb_id, str) or not _IMDB_ID.fullmatch(imdb_id):
+                raise ValueError(f"imdb_id must look like tt0133093, got {str(imdb_id)[:20]!r}")
+            imdb = imdb_id
+            asks["imdb"] = lambda: self._name_found(kind, "imdb_id", imdb, imdb_id=imdb)
+        if not asks:
+            raise ValueError("name_by_id needs an imdb_id, tmdb_id or tvdb_id")
+        if not self._api_key:
+            raise ServiceNotConfigured(SERVICE, f"no API key; {KEY_FIX}")
+        for which in NAME_ID_ORDER[kind]:
+            if which in asks:
+                found = asks[which]()
+                if found is not None:
+                    return found
+        return None
+
+    def _name_found(
+        self,
+        kind: ContentKind,
+        source: str,
+        external_id: str,
+        *,
+        imdb_id: str | None = None,
+        tvdb_id: int | None = None,
+    ) -> Match | None:
+        """`find/{id}`: the first result of `kind` (TMDb maps an external id to one title)."""
+        answer = self._get_found(
+            lambda: self._bind(tmdbsimple.Find(external_id)).info(external_source=source)
+        )
+        if answer is None:
+            return None
+        key = "movie_results" if kind is ContentKind.MOVIE else "tv_results"
+        for raw in members(SERVICE, answer, key, "find"):
+            row = raw if isinstance(raw, dict) else {}
+            found = _named(kind, row, imdb_id=imdb_id, tvdb_id=tvdb_id)
+            if found is not None:
+                return found
+            log.debug("tmdb: a find result without id or title skipped")
+        return None
+
+    def _name_details(self, kind: ContentKind, tmdb_id: int) -> Match | None:
+        """`tv/{id}` (with its external ids) or `movie/{id}`; a 404 means no such id."""
+        if kind is ContentKind.MOVIE:
+            answer = self._get_found(lambda: self._bind(tmdbsimple.Movies(tmdb_id)).info())
+            if answer is None:
+                return None
+            found = _named(kind, answer, imdb_id=opt_str(answer, "imdb_id"))
+        else:
+            answer = self._get_found(
+                lambda: self._bind(tmdbsimple.TV(tmdb_id)).info(append_to_response="external_ids")
+            )
+            if answer is None:
+                return None
+            ids = opt_dict(answer, "external_ids")
+            found = _named(
+                kind, answer, imdb_id=opt_str(ids, "imdb_id"), tvdb_id=opt_int(ids, "tvdb_id")
+            )
+        if found is None or found.tmdb_id != tmdb_id:
+            fail_shape(SERVICE, "details (no title, or another id)")
+        return found
 
     def _find(self, request: LookupRequest, imdb_id: str) -> Match | None:
         """The movie or show with this IMDb id, if its title agrees (a source can mislabel)."""
@@ -220,6 +327,21 @@ class TmdbEnricher:
         answer = guarded_call(SERVICE, self._limiter, lambda: _json_of(call), auth_fix=KEY_FIX)
         return as_dict(SERVICE, answer, "answer")
 
+    def _get_found(self, call: Callable[[], object]) -> dict[str, object] | None:
+        """`_get` for an id that may not exist: a 404 is None ("TMDb has no such id")."""
+
+        def fetch() -> object:
+            try:
+                return call()
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code == 404:
+                    return None  # returned, not raised: httpx's message quotes the key
+                raise
+
+        tmdbsimple.API_KEY = self._api_key
+        answer = guarded_call(SERVICE, self._limiter, lambda: _json_of(fetch), auth_fix=KEY_FIX)
+        return None if answer is None else as_dict(SERVICE, answer, "answer")
+
 
 def _json_of(call: Callable[[], object]) -> object:
     """Run a tmdbsimple call, turning its own failures into EnrichmentErrors."""
@@ -250,6 +372,38 @@ def _movie_match(
         imdb_id=_valid_imdb(imdb_id),
         alt_titles=_others(title, alt_titles or [opt_str(row, "original_title")]),
     )
+
+
+def _named(
+    kind: ContentKind,
+    row: dict[str, object],
+    *,
+    imdb_id: str | None = None,
+    tvdb_id: int | None = None,
+) -> Match | None:
+    """An exact (by id) match from a TMDb movie or show object; None without id or title."""
+    movie = kind is ContentKind.MOVIE
+    title_key, original_key = ("title", "original_title") if movie else ("name", "original_name")
+    tmdb_id, title = opt_int(row, "id"), opt_str(row, title_key)
+    if tmdb_id is None or title is None:
+        return None
+    return Match(
+        service=SERVICE,
+        confidence=1.0,
+        title=title,
+        year=year_of(opt_str(row, "release_date" if movie else "first_air_date")),
+        tmdb_id=tmdb_id,
+        tvdb_id=tvdb_id,
+        imdb_id=_valid_imdb(imdb_id),
+        alt_titles=_others(title, [opt_str(row, original_key)]),
+    )
+
+
+def _checked_id(value: int, name: str) -> int:
+    """A TMDb or TVDB id: a positive int32 (it goes into a URL path)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= _MAX_ID:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return value
 
 
 def _tmdb_id(best: Scored[_Row]) -> int:

@@ -14,7 +14,12 @@ from engine.services.feeds import FeedService
 from engine.services.ingest import IngestService
 from engine.services.keys import KeyService
 from engine.services.live import LiveSearch
-from engine.services.search import SearchService, parse_search_params
+from engine.services.search import (
+    SearchService,
+    SearchUpdate,
+    parse_live_mode,
+    parse_search_params,
+)
 from engine.services.status import StatusService
 
 __all__ = [
@@ -25,8 +30,10 @@ __all__ = [
     "KeyService",
     "LiveSearch",
     "SearchService",
+    "SearchUpdate",
     "Services",
     "StatusService",
+    "parse_live_mode",
     "parse_search_params",
 ]
 

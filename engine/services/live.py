@@ -25,7 +25,6 @@ This module does not know `Core`: it gets its sources through `LiveSources`.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 import uuid
@@ -35,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from engine.errors import MinatoError
+from engine.models import LiveStatus as Status
+from engine.models import SourceOutcome
 from engine.net.breaker import BreakerRegistry
 from engine.site_config import SiteConfig
 from engine.sources.api.base import ApiSource
@@ -61,6 +62,9 @@ DEFAULT_BACKGROUND_LIMIT_S: Final = 120.0
 """A crawl left running after the answer is cancelled past this: a hung site is not kept."""
 DEFAULT_MIN_RESULTS: Final = 20
 DEFAULT_TTL: Final = timedelta(hours=6)
+DEFAULT_THIN_RETRY: Final = timedelta(minutes=30)
+"""A thin answer is asked live again after this (capped by the TTL), not at every search:
+an episode no site has would otherwise cost Sonarr the whole deadline each time."""
 SEARCH_DEPTH: Final = 1
 """Pages per source: the first page holds the best matches, and one page keeps it fast."""
 
@@ -74,12 +78,24 @@ def _utc_now() -> datetime:
 class LiveSources(Protocol):
     """Where live search finds its sources (the engine's crawl side implements it)."""
 
-    def searchable_sources(self) -> Sequence[str]:
-        """Ids of the enabled sources that can search by text."""
+    async def searchable_sources(
+        self, categories: Sequence[int] = (), *, by: str = "text"
+    ) -> Sequence[str]:
+        """Ids of the enabled sources that can search, by text or (`by="imdb"`) by IMDb id.
+
+        Args:
+            categories: Torznab categories asked (empty: any); a source that carries
+                none of them (a movies-only API for a TV search) is left out.
+            by: "text" or "imdb", what the source's search takes.
+        """
         ...
 
-    def crawler(self, source: str) -> Crawler:
-        """The crawler of one source (raises `MinatoError` when it cannot be made)."""
+    async def live_crawler(self, source: str, categories: Sequence[int] = ()) -> Crawler:
+        """The crawler of one source, told the categories when the source can filter by them.
+
+        Raises:
+            MinatoError: it cannot be made (unknown or disabled source).
+        """
         ...
 
 
@@ -87,49 +103,45 @@ def searchable_sites(
     sites: Mapping[str, SiteConfig],
     html_sites: Mapping[str, HtmlSite],
     api_sources: Mapping[str, ApiSource],
+    categories: Sequence[int] = (),
+    *,
+    by: str = "text",
 ) -> list[str]:
     """The enabled HTML sites, JSON APIs and Bitmagnet bridge that have a search mode, by id.
 
     Given the crawl side's parts rather than the crawl side itself, so the engine's
     `Crawling` can call it without this module importing the engine's assembly.
+
+    Args:
+        sites: every site's settings (disabled ones and those without mirrors are skipped).
+        html_sites: the HTML sites by id.
+        api_sources: the JSON APIs by id.
+        categories: Torznab categories asked; an API that carries none of them (YTS,
+            movies only, for a TV search) is left out. Empty: any.
+        by: "text" for the sources searched by words, "imdb" for those searched by an
+            IMDb id (EZTV), which a text query would only make fail.
     """
     found: list[str] = []
     for site_id, config in sorted(sites.items()):
         if not config.enabled or not config.mirrors:
             continue
         html, api = html_sites.get(site_id), api_sources.get(site_id)
-        if (
-            (html is not None and "search" in html.definition.modes())
-            or (api is not None and "search" in api.modes)
-            or site_id == BITMAGNET
+        if api is not None:
+            if "search" in api.modes and api.searches_by == by and _carries(api, categories):
+                found.append(site_id)
+        elif by == "text" and (
+            (html is not None and "search" in html.definition.modes()) or site_id == BITMAGNET
         ):
             found.append(site_id)
     return found
 
 
-class Status(enum.Enum):
-    """How one source's part of a live search ended; the value is what APIs show."""
-
-    ANSWERED = "answered"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    """Its breaker is open: nothing was sent."""
-    TIMED_OUT = "timed_out"
-    """A deadline passed: the answer went without it; it goes on in the background."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceOutcome:
-    """One source's part of a live search, as it arrived."""
-
-    source: str
-    status: Status
-    results: int = 0
-    """Records the source returned."""
-    new: int = 0
-    """Of those, torrents new to the index."""
-    duration_s: float = 0.0
-    error: str | None = None
+def _carries(api: ApiSource, categories: Sequence[int]) -> bool:
+    """Whether the API holds any of `categories` (their top level; custom ids match any)."""
+    if api.carries is None or not categories:
+        return True
+    wanted = {c // 1000 * 1000 if c < 10_000 else None for c in categories}
+    return None in wanted or bool(wanted & api.carries)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,6 +181,10 @@ class _FanOut:
     """`time.monotonic()` when the fan-out started."""
     queue: asyncio.Queue[SourceOutcome] = field(default_factory=asyncio.Queue)
     given_up: set[str] = field(default_factory=set)
+    categories: tuple[int, ...] = ()
+    """The Torznab categories asked, for sources that filter by them."""
+    asked_as: dict[str, str] = field(default_factory=dict)
+    """Sources asked something other than the text: an IMDb id, by source."""
 
 
 class LiveSearch:
@@ -185,6 +201,7 @@ class LiveSearch:
         background_limit_s: float = DEFAULT_BACKGROUND_LIMIT_S,
         min_results: int = DEFAULT_MIN_RESULTS,
         ttl: timedelta = DEFAULT_TTL,
+        thin_retry: timedelta = DEFAULT_THIN_RETRY,
         clock: Clock = _utc_now,
     ) -> None:
         if source_deadline_s <= 0 or global_deadline_s <= 0 or background_limit_s <= 0:
@@ -197,6 +214,7 @@ class LiveSearch:
         self._background_limit_s = max(background_limit_s, source_deadline_s)
         self._min_results = min_results
         self._ttl = ttl
+        self._thin_retry = min(thin_retry, ttl)
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
@@ -213,7 +231,11 @@ class LiveSearch:
     # --- deciding -------------------------------------------------------------------------
 
     async def needs_live(self, query: str, local_results: int) -> bool:
-        """True when the index is thin for `query`, or it was not answered live within the TTL.
+        """True when `query` should go to the sites: thin in the index, or stale.
+
+        Never asked live: yes. The index has fewer than `min_results` for it: yes once
+        the last live ask is `thin_retry` old (a search for something no site has must
+        not wait on the sites every time). Otherwise: yes once it is `ttl` old.
 
         Args:
             query: the text asked (normalized as the log keys it).
@@ -221,28 +243,54 @@ class LiveSearch:
         """
         if not normalize_query(query):
             return False  # an RSS-style empty query never fans out
-        if local_results < self._min_results:
-            return True
         last = await self._store.last_searched(query)
-        return last is None or self._clock() - last >= self._ttl
+        if last is None:
+            return True
+        age = self._clock() - last
+        return age >= (self._thin_retry if local_results < self._min_results else self._ttl)
 
     # --- searching ------------------------------------------------------------------------
 
-    async def run(self, query: str) -> LiveAnswer:
+    async def run(
+        self,
+        query: str,
+        *,
+        categories: Sequence[int] = (),
+        only: str | None = None,
+        imdb_id: str | None = None,
+    ) -> LiveAnswer:
         """Every outcome of `stream(query)`, once the last arrived or a deadline passed.
 
         Raises:
             CrawlRequestError: the query is empty, too long or not one printable line.
         """
-        outcomes = [outcome async for outcome in self.stream(query)]
+        outcomes = [
+            o async for o in self.stream(query, categories=categories, only=only, imdb_id=imdb_id)
+        ]
         return LiveAnswer(query=search_text(query), outcomes=tuple(outcomes))
 
-    async def stream(self, query: str) -> AsyncIterator[SourceOutcome]:
+    async def stream(
+        self,
+        query: str,
+        *,
+        categories: Sequence[int] = (),
+        only: str | None = None,
+        imdb_id: str | None = None,
+    ) -> AsyncIterator[SourceOutcome]:
         """Each source's outcome as it arrives: skipped ones first, then answers and failures.
 
         Ends when every source has answered or failed, or its deadline passed (a
-        TIMED_OUT outcome; that crawl goes on in the background and logs itself
-        as late). Leaving the loop early leaves the crawls to the background too.
+        TIMED_OUT outcome, logged as such; that crawl goes on in the background and
+        logs its answer again as late). Leaving the loop early leaves the crawls to
+        the background too.
+
+        Args:
+            query: the text the sites are asked.
+            categories: Torznab categories wanted: sources that carry none of them are
+                not asked, and sources that filter by category are told them.
+            only: ask this one source (a Torznab indexer path names one), if it searches.
+            imdb_id: the IMDb id the query is about, if known: the sources searched by
+                IMDb id (EZTV) are asked with it; without one they are not asked.
 
         Raises:
             CrawlRequestError: the query is empty, too long or not one printable line.
@@ -251,9 +299,16 @@ class LiveSearch:
         text = search_text(query)
         if self._closed:
             raise RuntimeError("live search is closed")
-        fan = _FanOut(query=text, began=time.monotonic())
+        fan = _FanOut(query=text, began=time.monotonic(), categories=tuple(categories))
+        sources = list(await self._sources.searchable_sources(categories))
+        if imdb_id:
+            for source in await self._sources.searchable_sources(categories, by="imdb"):
+                fan.asked_as[source] = imdb_id
+                sources.append(source)
         pending: dict[str, float] = {}
-        for source in dict.fromkeys(self._sources.searchable_sources()):
+        for source in dict.fromkeys(sources):
+            if only is not None and source != only:
+                continue
             paused = self._paused_for(source)
             if paused is not None:
                 outcome = SourceOutcome(source=source, status=Status.SKIPPED, error=paused)
@@ -283,7 +338,8 @@ class LiveSearch:
             arrived = list(self._drain(fan).values())
             for outcome in arrived:
                 pending.pop(outcome.source, None)
-            return [*await self._logged(fan, arrived), *self._expire(fan, pending, global_deadline)]
+            expired = self._expire(fan, pending, global_deadline)
+            return [*await self._logged(fan, arrived), *await self._logged(fan, expired)]
         pending.pop(arrived[0].source, None)
         return await self._logged(fan, arrived)
 
@@ -330,7 +386,8 @@ class LiveSearch:
 
     async def _crawl(self, fan: _FanOut, source: str) -> None:
         """Search one source, then hand the outcome over (or log it as late)."""
-        outcome = await self._search_one(fan.query, source)
+        query = fan.asked_as.get(source, fan.query)
+        outcome = await self._search_one(query, source, fan.categories)
         if source in fan.given_up:
             await self._log(fan, outcome, late=True)
             log.info(
@@ -340,7 +397,9 @@ class LiveSearch:
         else:
             fan.queue.put_nowait(outcome)
 
-    async def _search_one(self, query: str, source: str) -> SourceOutcome:
+    async def _search_one(
+        self, query: str, source: str, categories: Sequence[int]
+    ) -> SourceOutcome:
         """One source's search, whatever happens, as an outcome (never an exception).
 
         A source's failure is data for the answer and the log, not a reason to fail
@@ -351,7 +410,7 @@ class LiveSearch:
         crawl_id = f"{source}:live:{uuid.uuid4().hex[:8]}"
         try:
             async with asyncio.timeout(self._background_limit_s):
-                crawler = self._sources.crawler(source)
+                crawler = await self._sources.live_crawler(source, categories)
                 report = await crawler.crawl(
                     "search", query=query, depth=SEARCH_DEPTH, crawl_id=crawl_id
                 )

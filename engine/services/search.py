@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
@@ -14,19 +17,28 @@ from engine.errors import BadRequest, NotFound
 from engine.metainfo import with_trackers
 from engine.models import (
     ContentKind,
+    LiveMode,
     SearchPage,
     SearchQuery,
     SortOrder,
+    SourceOutcome,
     Torrent,
     TorrentSummary,
 )
 from engine.search.base import SearchIndex
+from engine.services.live import LiveSearch
+from engine.services.search_plan import LivePlan, NameResolver, conflicts, plan_live
+from engine.sources.report import CrawlRequestError
 from engine.store.reads import known_trackers, metainfo_bytes, summaries, torrent_detail
 from engine.torrent import normalize_info_hash
 
 MAX_LIMIT = 500
 MAX_OFFSET = 100_000
 MAX_QUERY_CHARS = 500
+MERGE_WINDOW = 1000
+"""An id search merged with its name search reads this many results of each at most."""
+
+log = logging.getLogger(__name__)
 
 _INT_FILTERS = ("year", "season", "episode", "tmdb_id", "tvdb_id")
 
@@ -47,29 +59,171 @@ def credit_of(hit: TorrentSummary) -> tuple[str, str] | None:
     return split_credit(clean_title(hit.title))
 
 
-class SearchService:
-    """What the JSON API, the CLI and the GUI call to find and show torrents."""
+@dataclass(frozen=True, slots=True)
+class SearchUpdate:
+    """One step of a progressive search (`SearchService.search_stream`)."""
 
-    def __init__(self, index: SearchIndex, reader: Engine) -> None:
+    page: SearchPage
+    """The results so far: the index's, read again after each source that found some."""
+    outcome: SourceOutcome | None
+    """The source whose answer brought this step; None for the local answer and the last."""
+    done: bool
+    """True on the last step: every source answered or its deadline passed."""
+
+
+class SearchService:
+    """What the JSON API, Torznab, the CLI and the GUI call to find and show torrents.
+
+    Searches read the local index. With `live` (search-through), a query the index
+    is thin or stale for is also sent to every searchable site at once (through
+    `LiveSearch`); what they find is stored by the normal pipeline, the index is
+    brought up to date (`catch_up`, the outbox drain) and read again, so the answer
+    holds local and live results alike, deduplicated by info hash.
+    """
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        reader: Engine,
+        *,
+        live: LiveSearch | None = None,
+        catch_up: Callable[[], int] | None = None,
+        names: NameResolver | None = None,
+    ) -> None:
+        """Wire the index, the database and the live side.
+
+        Args:
+            index: the search index.
+            reader: the database's read engine (results are hydrated from it).
+            live: the fan-out to the sites; None: searches never go live.
+            catch_up: indexes what was stored and not yet indexed (the drainer's
+                `drain_all`), run after a fan-out so the index holds what it found.
+            names: turns ids into a name for the sites (id searches); None: no names.
+        """
         self._index = index
         self._reader = reader
+        self._live = live
+        self._catch_up = catch_up
+        self._names = names
 
     @staticmethod
     def categories() -> tuple[tuple[int, str, tuple[tuple[int, str], ...]], ...]:
         """The Torznab categories Minato files torrents under: (id, name, subcategories)."""
         return TORZNAB_CATEGORIES
 
-    async def search(self, query: SearchQuery) -> SearchPage:
-        """Matching torrents, ordered and paged, hydrated from the database."""
-        return await asyncio.to_thread(self.search_sync, query)
+    async def search(self, query: SearchQuery, *, live: LiveMode = LiveMode.OFF) -> SearchPage:
+        """Matching torrents, ordered and paged, hydrated from the database.
+
+        Args:
+            query: what to find.
+            live: OFF reads the index alone; AUTO also asks the sites when the index has
+                fewer results than the minimum or the query was not asked live within the
+                TTL; ALWAYS asks them every time. Only the first page goes live.
+        """
+        page = SearchPage(total=0, hits=())
+        async for update in self._updates(query, live, progressive=False):
+            page = update.page  # the last one is the answer
+        return page
+
+    async def search_stream(
+        self, query: SearchQuery, *, live: LiveMode = LiveMode.AUTO
+    ) -> AsyncIterator[SearchUpdate]:
+        """`search`, step by step, for a window that shows rows as they come.
+
+        The local answer at once; when the search goes live, a new page after each
+        source's answer (with its outcome), then a last `done` step.
+        """
+        async for update in self._updates(query, live, progressive=True):
+            yield update
 
     def search_sync(self, query: SearchQuery) -> SearchPage:
-        """`search` for callers outside an event loop (CLI, benchmarks)."""
-        page = self._index.search(query)
-        hashes = [hit.info_hash for hit in page.hits]
+        """`search` of the index alone, for callers outside an event loop (CLI, benchmarks)."""
+        return self._read_sync(query, None)
+
+    async def _updates(
+        self, query: SearchQuery, mode: LiveMode, *, progressive: bool
+    ) -> AsyncIterator[SearchUpdate]:
+        plan = await self._plan(query, mode)
+        fallback = plan.fallback if plan is not None else None
+        page = await asyncio.to_thread(self._read_sync, query, fallback)
+        if plan is None or self._live is None or not await self._goes_live(plan, page, mode):
+            yield SearchUpdate(page, None, True)
+            return
+        page = dataclasses.replace(page, live_text=plan.text)
+        if progressive:
+            yield SearchUpdate(page, None, False)
+        outcomes: list[SourceOutcome] = []
+        try:
+            async for outcome in self._live.stream(
+                plan.text, categories=query.categories, only=query.source, imdb_id=plan.imdb_id
+            ):
+                outcomes.append(outcome)
+                if progressive:
+                    if outcome.results:
+                        page = await self._read_after_live(query, fallback, plan.text)
+                    yield SearchUpdate(
+                        dataclasses.replace(page, live=tuple(outcomes)), outcome, False
+                    )
+        except CrawlRequestError as exc:  # words no site accepts: the index answers alone
+            log.info("live search skipped for %r: %s", plan.text[:80], exc)
+        except RuntimeError:  # closed while the engine shuts down
+            log.info("live search skipped for %r: the engine is closing", plan.text[:80])
+        page = await self._read_after_live(query, fallback, plan.text)
+        yield SearchUpdate(dataclasses.replace(page, live=tuple(outcomes)), None, True)
+
+    async def _plan(self, query: SearchQuery, mode: LiveMode) -> LivePlan | None:
+        """The live plan, when this search may go live at all (first page, a live side)."""
+        if mode is LiveMode.OFF or self._live is None or query.offset > 0:
+            return None
+        return await plan_live(query, self._names)
+
+    async def _goes_live(self, plan: LivePlan, local: SearchPage, mode: LiveMode) -> bool:
+        if self._live is None:
+            return False
+        return mode is LiveMode.ALWAYS or await self._live.needs_live(plan.text, local.total)
+
+    async def _read_after_live(
+        self, query: SearchQuery, fallback: SearchQuery | None, text: str
+    ) -> SearchPage:
+        """The index read again once it holds what the sources stored."""
+        if self._catch_up is not None:
+            await asyncio.to_thread(self._catch_up)
+        page = await asyncio.to_thread(self._read_sync, query, fallback)
+        return dataclasses.replace(page, live_text=text)
+
+    def _read_sync(self, query: SearchQuery, fallback: SearchQuery | None) -> SearchPage:
+        """One page from the index; with a fallback (an id search by name), both merged.
+
+        The id matches come first, then the name's matches that are not among them and
+        whose own ids do not contradict the query's. Merging reads the first
+        `MERGE_WINDOW` results of each; deeper pages are the id matches alone.
+        """
+        if fallback is None or query.offset + query.limit > MERGE_WINDOW:
+            page = self._index.search(query)
+            return SearchPage(total=page.total, hits=self._hydrate(h.info_hash for h in page.hits))
+        window = query.offset + query.limit
+        by_id = self._index.search(dataclasses.replace(query, offset=0, limit=window))
+        by_name = self._index.search(dataclasses.replace(fallback, offset=0, limit=window))
+        first = self._hydrate(h.info_hash for h in by_id.hits)
+        known = {hit.info_hash for hit in first}
+        extra = [
+            hit
+            for hit in self._hydrate(h.info_hash for h in by_name.hits if h.info_hash not in known)
+            if not conflicts(hit, query)
+        ]
+        unread = max(0, by_name.total - len(by_name.hits))  # beyond the window: not checked
+        merged = (*first, *extra)
+        return SearchPage(
+            total=by_id.total + len(extra) + unread,
+            hits=merged[query.offset : query.offset + query.limit],
+        )
+
+    def _hydrate(self, hashes: Iterable[str]) -> tuple[TorrentSummary, ...]:
+        """Summaries of `hashes` from the database, in order (ones gone since are skipped)."""
+        wanted = list(hashes)
         with self._reader.connect() as conn:
-            found = summaries(conn, hashes)
-        return SearchPage(total=page.total, hits=tuple(found[h] for h in hashes if h in found))
+            found = summaries(conn, wanted)
+        return tuple(found[h] for h in wanted if h in found)
 
     async def torrent(self, info_hash: str) -> Torrent:
         """Everything about one torrent.
@@ -135,6 +289,21 @@ def parse_search_params(params: Mapping[str, str], *, default_limit: int = 50) -
         offset=_int_param(params, "offset", 0, MAX_OFFSET) or 0,
         limit=_int_param(params, "limit", 1, MAX_LIMIT) or default_limit,
     )
+
+
+def parse_live_mode(raw: str) -> LiveMode:
+    """`live=` of a search request: off (default), auto or always; anything else is named.
+
+    Raises:
+        BadRequest: not one of the three.
+    """
+    if not raw.strip():
+        return LiveMode.OFF
+    try:
+        return LiveMode(raw.strip().lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in LiveMode)
+        raise BadRequest(f"live: unknown mode {raw[:20]!r} (use {allowed})") from None
 
 
 def _int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:

@@ -103,6 +103,8 @@ torrents = Table(
     Column("description", Text),
     Index("ix_torrents_last_seen", "last_seen"),
     Index("ix_torrents_imdb_id", "imdb_id"),
+    Index("ix_torrents_tmdb_id", "tmdb_id"),
+    Index("ix_torrents_tvdb_id", "tvdb_id"),
 )
 
 files = Table(

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from engine.errors import InvalidRecord, NotFound
-from engine.models import ContentKind, SearchQuery, SortOrder, TorrentSummary
+from engine.models import ContentKind, LiveMode, SearchQuery, SortOrder, TorrentSummary
 from engine.services.search import credit_of
 from server.middleware import SERVICES
 from server.torznab.params import TorznabError, TorznabRequest, lower_keys, parse_request
@@ -61,7 +61,10 @@ async def torznab_api(request: web.Request) -> web.Response:
         key = await _check_key(request, query.get("apikey"))
         torznab = parse_request(query, default_limit=DEFAULT_LIMIT, max_limit=MAX_LIMIT)
         indexer = request.match_info["indexer"].lower()  # source names are stored lower case
-        page = await request.app[SERVICES].search.search(search_query(torznab, indexer))
+        # search-through: a thin or stale answer also asks the sites (an RSS poll never does)
+        page = await request.app[SERVICES].search.search(
+            search_query(torznab, indexer), live=LiveMode.AUTO
+        )
         base = _base_url(request)
         links = _Links(base=base, indexer=indexer, key=key)
         items = [_item(hit, links) for hit in page.hits]

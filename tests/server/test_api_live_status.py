@@ -42,7 +42,7 @@ async def live_api(
 
 async def test_a_live_search_is_logged_and_shown(live_api: Api) -> None:
     assert live_api.core.crawling is not None
-    assert live_api.core.crawling.searchable_sources() == ["1337x"]
+    assert await live_api.core.crawling.searchable_sources() == ["1337x"]
     answer = await live_api.core.services.live.run("Lion  KING")
     assert [(o.source, o.status.value) for o in answer.outcomes] == [("1337x", "answered")]
     assert answer.results == 20
@@ -66,7 +66,7 @@ async def test_a_live_search_is_logged_and_shown(live_api: Api) -> None:
 
 async def test_with_crawling_off_a_live_search_asks_no_site(api: Api) -> None:
     assert api.core.crawling is not None
-    assert api.core.crawling.searchable_sources() == []
+    assert await api.core.crawling.searchable_sources() == []
     answer = await api.core.services.live.run(QUERY)
     assert answer.outcomes == ()
     resp = await api.get("/api/search/live-status")

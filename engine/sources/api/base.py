@@ -86,6 +86,10 @@ class ApiSource(abc.ABC):
     id: ClassVar[str]
     modes: ClassVar[tuple[str, ...]] = ("latest", "search")
     first_page: ClassVar[int] = 1
+    searches_by: ClassVar[str] = "text"
+    """What its search takes: "text", or "imdb" for an API searched by IMDb id (EZTV)."""
+    carries: ClassVar[frozenset[int] | None] = None
+    """The Torznab top categories it holds (YTS: movies); None: any."""
 
     @abc.abstractmethod
     def request(self, mode: str, query: str | None, page: int) -> ApiRequest:

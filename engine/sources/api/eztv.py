@@ -45,6 +45,8 @@ class EztvSource(ApiSource):
     """EZTV (eztvx.to and its mirrors): TV only, searched by IMDb id."""
 
     id = "eztv"
+    searches_by = "imdb"
+    carries = frozenset({TV})
 
     def request(self, mode: str, query: str | None, page: int) -> ApiRequest:
         """Latest: the newest torrents. Search: one show's, `query` being its IMDb id.

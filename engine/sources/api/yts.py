@@ -52,6 +52,7 @@ class YtsSource(ApiSource):
     """YTS (yts.mx and its mirrors): movies only, one record per quality."""
 
     id = "yts"
+    carries = frozenset({MOVIES})
 
     def request(self, mode: str, query: str | None, page: int) -> ApiRequest:
         """Latest: the movies added last. Search: the same order, titles matching `query`."""

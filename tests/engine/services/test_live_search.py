@@ -9,20 +9,18 @@ assertion depends on timing beyond "returned before the slow site answered".
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import inspect
 
 from engine.core import Core
 from engine.services import parse_search_params
 from engine.services.live import LiveSearch, LiveSources, SourceOutcome, Status, searchable_sites
-from engine.sources.report import Crawler, CrawlRequestError
+from engine.sources.report import CrawlRequestError
 from engine.store.database import Database, migrate_to_head
 from engine.store.live_searches import (
     MAX_QUERY_CHARS,
@@ -35,44 +33,18 @@ from engine.store.writer import Writer
 from tests.conftest import SettingsFactory
 from tests.crawl_support import closed_url, only_sites
 from tests.engine.store.migration_support import downgrade_to, migration_engine, upgrade_to
-from tests.site_server import SAVED_SITES, SavedPages, SavedSite, SiteServer, challenge_override
+from tests.site_server import (
+    SAVED_SITES,
+    GatedSite,
+    SavedSite,
+    SiteServer,
+    challenge_override,
+)
 
 QUERY = "sintel  2010"
 """Both saved sintel pages answer it; 1337x answers any search with its saved listing."""
 ROWS = {"1337x": 20, "limetorrents": 14, "torrentdownloads": 38}
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-
-
-class CoreSources:
-    """The engine's crawl side as live search sees it (what `Crawling` will offer itself)."""
-
-    def __init__(self, core: Core) -> None:
-        assert core.crawling is not None
-        self._crawling = core.crawling
-
-    def searchable_sources(self) -> Sequence[str]:
-        c = self._crawling
-        return searchable_sites(c.sites, c.html_sites, c.api_sources)
-
-    def crawler(self, source: str) -> Crawler:
-        return self._crawling.crawler(source)
-
-
-class GatedSite(SavedSite):
-    """A saved site whose search page waits until the test opens `gate` (a slow site)."""
-
-    def __init__(self, pages: SavedPages) -> None:
-        super().__init__(pages)
-        self.gate = asyncio.Event()
-        self.asked = False
-        self.answered = False
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        if request.raw_path == self.pages.search_path:
-            self.asked = True
-            await self.gate.wait()
-            self.answered = True
-        return await super()._handle(request)
 
 
 class Clock:
@@ -113,7 +85,7 @@ class Env:
         )
         self.cores.append(core)
         assert core.crawling is not None
-        sources: LiveSources = CoreSources(core)
+        sources: LiveSources = core.crawling  # the engine's crawl side is the real one
         live = LiveSearch(
             sources,
             LiveSearchStore(core.database.reader, core.writer),
@@ -148,7 +120,7 @@ def found(core: Core, text: str) -> set[str]:
 
 async def logged(live_core: Core, query: str = QUERY) -> dict[str, LiveSearchRow]:
     rows = await LiveSearchStore(live_core.database.reader, live_core.writer).latest(query=query)
-    return {row.source: row for row in rows}
+    return {row.source: row for row in reversed(rows)}  # each source's newest row
 
 
 # ------------------------------------------------------------------ the fan-out, end to end
@@ -187,14 +159,19 @@ async def test_an_empty_index_gets_results_from_every_site_stored_searchable_and
     assert all(r.query == "sintel 2010" and r.searched_at == T0 for r in log_rows.values())
 
 
-async def test_needs_live_is_false_right_after_and_true_after_the_ttl(env: Env) -> None:
+async def test_needs_live_after_the_ttl_or_the_thin_retry(env: Env) -> None:
     lime = await env.saved("limetorrents")
     _core, live = env.live({"limetorrents": lime.url}, ttl=timedelta(hours=6), min_results=5)
     assert await live.needs_live(QUERY, local_results=100)  # never asked live
     await live.run(QUERY)
     assert not await live.needs_live("sintel 2010", local_results=14)
     assert not await live.needs_live("  SINTEL 2010 ", local_results=14)  # the same query
-    assert await live.needs_live(QUERY, local_results=4)  # the index is thin for it
+    assert not await live.needs_live(QUERY, local_results=4)  # thin, but asked just now
+    env.clock.now = T0 + timedelta(minutes=29)
+    assert not await live.needs_live(QUERY, local_results=4)
+    env.clock.now = T0 + timedelta(minutes=30)
+    assert await live.needs_live(QUERY, local_results=4)  # thin: asked again after 30 min
+    assert not await live.needs_live(QUERY, local_results=5)
     env.clock.now = T0 + timedelta(hours=5, minutes=59)
     assert not await live.needs_live(QUERY, local_results=14)
     env.clock.now = T0 + timedelta(hours=6)
@@ -221,7 +198,9 @@ async def test_a_slow_site_does_not_hold_the_answer_and_its_late_results_are_sto
     assert by_source["torrentdownloads"].status is Status.TIMED_OUT
     assert by_source["torrentdownloads"].results == 0
     assert live.running >= 1
-    assert set(await logged(core)) == {"limetorrents"}
+    timed_out = (await logged(core))["torrentdownloads"]  # shown as such while it runs on
+    assert (timed_out.late, timed_out.results) == (False, 0)
+    assert "deadline" in (timed_out.error or "")
 
     slow.gate.set()
     await live.wait_idle()

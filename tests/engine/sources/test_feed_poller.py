@@ -182,6 +182,15 @@ async def test_a_feed_that_disappears_or_answers_garbage_fails_with_its_reason(
         await poller(core, "showrss").poll()
     assert sighted(core, "feed:showrss") == 0
 
+    # a private feed's key never reaches the error the crawler status shows
+    await core.services.feeds.add("private", f"{feed.url}?passkey=9f8e7d6c5b4a&apikey=k3y-s3cret")
+    with pytest.raises(LayoutChanged) as refused:
+        await poller(core, "private").poll()
+    shown = str(refused.value)
+    assert "passkey=***" in shown
+    assert "9f8e7d6c5b4a" not in shown
+    assert "k3y-s3cret" not in shown
+
 
 async def test_a_scheduled_feed_polls_and_shows_its_state(
     feed: FeedServer, open_core: CoreFactory
