@@ -20,19 +20,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.ask import ask
 from app.dht_cli import ask_server, describe
 from engine import __version__
 from engine.config import Settings, default_config_path, load_settings, masked
 from engine.core import Core
 from engine.errors import ConfigError, IndexBusy, MinatoError
 from engine.logs import configure_logging
-from engine.models import IngestReport
+from engine.models import IngestReport, LiveMode, SearchPage, SearchQuery
 from engine.services import parse_search_params
 from engine.services.crawlers import CrawlReport
 from engine.services.keys import ensure_internal_secret
 from engine.sources.catalog import load_catalog
 from server.app import make_app, start_server
-from server.render import crawler_json, dht_json
+from server.render import crawler_json, dht_json, page_json, source_outcome_json
 
 log = logging.getLogger("minato")
 
@@ -113,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--sort", default="", help="relevance | seeders | size | date")
     search.add_argument("--limit", default="20", help="rows to show (default 20)")
     search.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    search.add_argument(
+        "--live",
+        action="store_true",
+        help="also ask every searchable site now (search-through): shows what each one "
+        "answered, how fast, and its errors; results are stored for the next search",
+    )
     search.set_defaults(handler=cmd_search)
 
     crawlers = sub.add_parser(
@@ -349,16 +356,17 @@ def _read_limited(path: Path, limit: int) -> bytes:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    """Search the local index and print a table (or JSON lines)."""
-    query = parse_search_params(
-        {
-            "q": " ".join(args.query),
-            "kind": args.kind,
-            "category": args.category,
-            "sort": args.sort,
-            "limit": args.limit,
-        }
-    )
+    """Search the local index and print a table (or JSON lines); `--live` asks the sites too."""
+    params = {
+        "q": " ".join(args.query),
+        "kind": args.kind,
+        "category": args.category,
+        "sort": args.sort,
+        "limit": args.limit,
+    }
+    query = parse_search_params(params)
+    if args.live:
+        return _search_live(args, settings, params, query)
     core = Core.open(settings, classify=False)
     try:
         page = core.services.search.search_sync(query)
@@ -391,6 +399,97 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     ]
     _table(["title", "size", "seeders", "leechers", "kind", "info hash"], rows)
     print(f"{page.total} match(es); showing {len(page.hits)}")
+    return 0
+
+
+def _search_live(
+    args: argparse.Namespace, settings: Settings, params: dict[str, str], query: SearchQuery
+) -> int:
+    """`minato search --live`: through the running server when one runs, else here.
+
+    A running server owns the search index and the sites' circuit breakers, so it is
+    asked (with the internal secret); without one, the search runs in this process
+    and each site's answer is printed as it arrives.
+    """
+    if not query.text.strip():
+        print("--live needs words to search for", file=sys.stderr)
+        return 2
+    if not settings.live.enabled:
+        print("minato: live search is off ([live] enabled = false)", file=sys.stderr)
+        return 2
+    secret = ensure_internal_secret(settings.server.internal_secret, settings.data_path())
+    wait_s = settings.live.global_deadline_s + 30.0
+    answer = ask(
+        settings.server.host, settings.server.port, secret, "GET", "/api/search",
+        params={**params, "live": "always"}, timeout_s=wait_s,
+    )  # fmt: skip
+    if answer is not None:
+        status, body = answer
+        if status >= 400:
+            message = body.get("error", {}).get("message", f"HTTP {status}")
+            print(f"minato: the server refused: {message}", file=sys.stderr)
+            return 1
+        if not args.json:
+            print("asked through the running server:")
+            for outcome in body.get("live", {}).get("sources", []):
+                print(_outcome_line(outcome))
+    else:
+        core = Core.open(settings, catalog=args.catalog)
+        try:
+            page = asyncio.run(_stream_live(core, query, quiet=args.json))
+        finally:
+            core.close()
+        body = page_json(page)
+    return _print_live_answer(body, as_json=args.json)
+
+
+async def _stream_live(core: Core, query: SearchQuery, *, quiet: bool) -> SearchPage:
+    """The live search in this process, printing each source's answer as it arrives."""
+    page = SearchPage(total=0, hits=())
+    try:
+        updates = core.services.search.search_stream(query, live=LiveMode.ALWAYS)
+        async for update in updates:
+            page = update.page
+            if update.outcome is not None and not quiet:
+                print(_outcome_line(source_outcome_json(update.outcome)), flush=True)
+    finally:
+        await core.close_network()
+    return page
+
+
+def _outcome_line(outcome: dict[str, Any]) -> str:
+    error = f"  {outcome['error']}" if outcome.get("error") else ""
+    return (
+        f"  {outcome['source']:<22} {outcome['status']:<10} {outcome['results']:>5} results "
+        f"{outcome['new']:>5} new {outcome['duration_s']:>6.1f} s{error}"
+    )
+
+
+def _print_live_answer(body: dict[str, Any], *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(body))
+        return 0
+    live = body.get("live")
+    if live is not None and not live.get("sources"):
+        print(
+            "  no site was asked: none is enabled with a search, or crawling is off "
+            "([crawl] enabled = false)"
+        )
+    hits = body.get("hits", [])
+    rows = [
+        [
+            hit["title"][:70],
+            _size(hit.get("size")),
+            str(hit.get("seeders") or 0),
+            str(hit.get("leechers") or 0),
+            hit.get("kind") or "",
+            ", ".join(hit.get("sources", [])),
+            hit["info_hash"],
+        ]
+        for hit in hits
+    ]
+    _table(["title", "size", "seeders", "leechers", "kind", "sources", "info hash"], rows)
+    print(f"{body.get('total', 0)} match(es); showing {len(hits)}")
     return 0
 
 
