@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.ask import ask
 from app.dht_cli import ask_server, describe
 from engine import __version__
 from engine.config import Settings, default_config_path, load_settings, masked
@@ -366,7 +365,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     }
     query = parse_search_params(params)
     if args.live:
-        return _search_live(args, settings, params, query)
+        return _search_live(args, settings, query)
     core = Core.open(settings, classify=False)
     try:
         page = core.services.search.search_sync(query)
@@ -402,14 +401,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _search_live(
-    args: argparse.Namespace, settings: Settings, params: dict[str, str], query: SearchQuery
-) -> int:
-    """`minato search --live`: through the running server when one runs, else here.
+def _search_live(args: argparse.Namespace, settings: Settings, query: SearchQuery) -> int:
+    """`minato search --live`: the sites asked from this process, each answer as it arrives.
 
-    A running server owns the search index and the sites' circuit breakers, so it is
-    asked (with the internal secret); without one, the search runs in this process
-    and each site's answer is printed as it arrives.
+    With a server running, that server's drainer indexes what the sites return (this
+    process waits for it); the sites' breakers are this process's own.
     """
     if not query.text.strip():
         print("--live needs words to search for", file=sys.stderr)
@@ -417,30 +413,12 @@ def _search_live(
     if not settings.live.enabled:
         print("minato: live search is off ([live] enabled = false)", file=sys.stderr)
         return 2
-    secret = ensure_internal_secret(settings.server.internal_secret, settings.data_path())
-    wait_s = settings.live.global_deadline_s + 30.0
-    answer = ask(
-        settings.server.host, settings.server.port, secret, "GET", "/api/search",
-        params={**params, "live": "always"}, timeout_s=wait_s,
-    )  # fmt: skip
-    if answer is not None:
-        status, body = answer
-        if status >= 400:
-            message = body.get("error", {}).get("message", f"HTTP {status}")
-            print(f"minato: the server refused: {message}", file=sys.stderr)
-            return 1
-        if not args.json:
-            print("asked through the running server:")
-            for outcome in body.get("live", {}).get("sources", []):
-                print(_outcome_line(outcome))
-    else:
-        core = Core.open(settings, catalog=args.catalog)
-        try:
-            page = asyncio.run(_stream_live(core, query, quiet=args.json))
-        finally:
-            core.close()
-        body = page_json(page)
-    return _print_live_answer(body, as_json=args.json)
+    core = Core.open(settings, catalog=args.catalog)
+    try:
+        page = asyncio.run(_stream_live(core, query, quiet=args.json))
+    finally:
+        core.close()
+    return _print_live_answer(page_json(page), as_json=args.json)
 
 
 async def _stream_live(core: Core, query: SearchQuery, *, quiet: bool) -> SearchPage:

@@ -11,14 +11,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ask import ask
+import httpx
+
+ASK_TIMEOUT_S = 5.0
+_ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - reached through loopback
 
 
 def ask_server(host: str, port: int, secret: str, action: str) -> tuple[int, dict[str, Any]] | None:
-    """(HTTP status, JSON body) of the DHT `action` at the server, or None when none answers."""
-    if action == "status":
-        return ask(host, port, secret, "GET", "/api/dht")
-    return ask(host, port, secret, "POST", f"/api/dht/{action}")
+    """(HTTP status, JSON body) from the server at host:port, or None when none answers."""
+    host = "127.0.0.1" if host in _ANY_ADDRESS else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    url = f"http://{host}:{port}/api/dht"
+    headers = {"X-Internal-Secret": secret}
+    try:
+        with httpx.Client(timeout=ASK_TIMEOUT_S, trust_env=False) as client:
+            if action == "status":
+                response = client.get(url, headers=headers)
+            else:
+                response = client.post(f"{url}/{action}", headers=headers)
+    except (httpx.ConnectError, httpx.ConnectTimeout):
+        return None
+    except httpx.HTTPError as exc:  # something listens there but does not answer as Minato
+        return 502, {"error": {"message": f"no usable answer from {url}: {exc}"}}
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"error": {"message": f"not a Minato server answered at {url}"}}
+        return 502, body
+    return response.status_code, body if isinstance(body, dict) else {}
 
 
 def describe(data: dict[str, Any], where: str) -> str:

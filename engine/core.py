@@ -303,7 +303,7 @@ class Core:
                 index,
                 database.reader,
                 live=live if settings.live.enabled else None,
-                catch_up=drainer.drain_all,
+                catch_up=drainer.catch_up,
                 names=names,
             ),
             keys=KeyService(database.reader, writer, secret),

@@ -28,9 +28,8 @@ MAX_BODY = web.AppKey("max_body_bytes", int)
 PUBLIC_ROUTES = frozenset({"health", "torznab", "torznab_download"})
 """Torznab routes check keys themselves: `apikey` in any case, answers in Newznab XML."""
 WORKER_ROUTES = frozenset({"ingest", "ingest_bulk", "ingest_file"})
-CLI_ROUTES = frozenset({"dht", "dht_start", "dht_stop", "search"})
-"""What `minato dht` and `minato search --live` ask a running server: the CLI reads the
-internal secret from the data dir."""
+CLI_ROUTES = frozenset({"dht", "dht_start", "dht_stop"})
+"""What `minato dht` asks a running server: the CLI reads the internal secret from the data dir."""
 SECRET_ROUTES = WORKER_ROUTES | CLI_ROUTES
 """Routes that take the internal secret as well as an API key."""
 

@@ -30,6 +30,9 @@ class SearchIndex(Protocol):
     def search(self, query: SearchQuery) -> IndexPage:
         """Matching info hashes for `query`, ordered and paged, with the total count."""
 
+    def reload(self) -> None:
+        """See what another process committed now (it becomes visible by itself, later)."""
+
     def clear(self) -> None:
         """Remove every document (before a rebuild)."""
 

@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from engine.errors import MinatoError
+from engine.errors import IndexBusy, MinatoError
 from engine.models import ProgressCallback
 from engine.search.base import SearchIndex
 from engine.store.batches import in_chunks
@@ -103,6 +104,25 @@ class IndexDrainer:
         while moved := self.drain_once():
             total += moved
         return total
+
+    def catch_up(self, wait_s: float = 5.0) -> int:
+        """Index now what is committed and not yet indexed (after a live search stored some).
+
+        When another process owns the index (the running server, while the CLI searches),
+        that process's drainer indexes the rows: wait up to `wait_s` for the outbox to
+        empty, then reload so its commits are seen here. Returns rows this call indexed.
+        """
+        try:
+            return self.drain_all()
+        except IndexBusy:
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                with self._reader.connect() as conn:
+                    if not outbox_batch(conn, 1):
+                        break
+                time.sleep(0.05)
+            self._index.reload()
+            return 0
 
     def rebuild(self, progress: ProgressCallback | None = None, page: int = 5000) -> int:
         """Clear the index and refill it from every torrent in the database.
