@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -29,6 +30,7 @@ from engine.search.base import SearchIndex
 from engine.services.live import LiveSearch
 from engine.services.search_plan import LivePlan, NameResolver, conflicts, plan_live
 from engine.sources.report import CrawlRequestError
+from engine.store.live_searches import normalize_query
 from engine.store.reads import known_trackers, metainfo_bytes, summaries, torrent_detail
 from engine.torrent import normalize_info_hash
 
@@ -36,6 +38,8 @@ MAX_LIMIT = 500
 MAX_OFFSET = 100_000
 MAX_QUERY_CHARS = 500
 MERGE_WINDOW = 1000
+SHARED_WAIT_S = 60.0
+"""The longest an identical search waits on a fan-out under way (which ends at its deadline)."""
 """An id search merged with its name search reads this many results of each at most."""
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,14 @@ class SearchUpdate:
     """The source whose answer brought this step; None for the local answer and the last."""
     done: bool
     """True on the last step: every source answered or its deadline passed."""
+
+
+@dataclass(slots=True)
+class _FanOut:
+    """A live fan-out under way, for identical searches arriving meanwhile."""
+
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    outcomes: list[SourceOutcome] = field(default_factory=list)
 
 
 class SearchService:
@@ -105,6 +117,7 @@ class SearchService:
         self._live = live
         self._catch_up = catch_up
         self._names = names
+        self._fan_outs: dict[tuple[object, ...], _FanOut] = {}
 
     @staticmethod
     def categories() -> tuple[tuple[int, str, tuple[tuple[int, str], ...]], ...]:
@@ -150,26 +163,41 @@ class SearchService:
             yield SearchUpdate(page, None, True)
             return
         page = dataclasses.replace(page, live_text=plan.text)
+        key = (normalize_query(plan.text), query.categories, query.source, plan.imdb_id)
+        same = self._fan_outs.get(key)
+        if same is not None and not progressive:
+            # The same fan-out is under way (Sonarr and Prowlarr asking at once): the
+            # sites are not asked twice; its results are read once it ends.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SHARED_WAIT_S):
+                    await same.ended.wait()
+            page = await self._read_after_live(query, fallback, plan.text)
+            yield SearchUpdate(dataclasses.replace(page, live=tuple(same.outcomes)), None, True)
+            return
+        shared = self._fan_outs[key] = _FanOut()
         if progressive:
             yield SearchUpdate(page, None, False)
-        outcomes: list[SourceOutcome] = []
         try:
             async for outcome in self._live.stream(
                 plan.text, categories=query.categories, only=query.source, imdb_id=plan.imdb_id
             ):
-                outcomes.append(outcome)
+                shared.outcomes.append(outcome)
                 if progressive:
                     if outcome.results:
                         page = await self._read_after_live(query, fallback, plan.text)
                     yield SearchUpdate(
-                        dataclasses.replace(page, live=tuple(outcomes)), outcome, False
+                        dataclasses.replace(page, live=tuple(shared.outcomes)), outcome, False
                     )
         except CrawlRequestError as exc:  # words no site accepts: the index answers alone
             log.info("live search skipped for %r: %s", plan.text[:80], exc)
         except RuntimeError:  # closed while the engine shuts down
             log.info("live search skipped for %r: the engine is closing", plan.text[:80])
+        finally:
+            shared.ended.set()
+            if self._fan_outs.get(key) is shared:
+                del self._fan_outs[key]
         page = await self._read_after_live(query, fallback, plan.text)
-        yield SearchUpdate(dataclasses.replace(page, live=tuple(outcomes)), None, True)
+        yield SearchUpdate(dataclasses.replace(page, live=tuple(shared.outcomes)), None, True)
 
     async def _plan(self, query: SearchQuery, mode: LiveMode) -> LivePlan | None:
         """The live plan, when this search may go live at all (first page, a live side)."""

@@ -15,6 +15,7 @@ the episode; an RSS poll never reaches a site.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,6 +267,28 @@ async def test_a_slow_site_misses_the_answer_and_is_stored_late_while_failures_a
     added = {h["info_hash"] for h in after["hits"]} - before
     assert added, "the late site's torrents are stored and searchable"
     assert all("torrentdownloads" in h["sources"] for h in after["hits"] if h["info_hash"] in added)
+
+
+async def test_the_same_search_arriving_twice_at_once_asks_the_sites_once(
+    through: Through, servers: list[Any]
+) -> None:
+    slow = await saved(servers, "limetorrents", gated=True)
+    assert isinstance(slow, GatedSite)
+    api = await through({"limetorrents": slow.url})
+
+    first = asyncio.create_task(torznab(api, t="search", q="sintel 2010"))
+    for _ in range(500):
+        if slow.asked:
+            break
+        await asyncio.sleep(0.01)
+    second = asyncio.create_task(torznab(api, t="search", q="Sintel 2010"))  # Prowlarr too
+    await asyncio.sleep(0.3)  # the second request is in, waiting on the first's fan-out
+    slow.gate.set()
+    answers = [titles(root) for root in await asyncio.gather(first, second)]
+
+    assert asked_search(slow) == 1
+    assert answers[0]
+    assert sorted(answers[0]) == sorted(answers[1])
 
 
 # ------------------------------------------------------------------ Sonarr by id
