@@ -159,7 +159,11 @@ class SearchService:
         plan = await self._plan(query, mode)
         fallback = plan.fallback if plan is not None else None
         page = await asyncio.to_thread(self._read_sync, query, fallback)
-        if plan is None or self._live is None or not await self._goes_live(plan, page, mode):
+        live = self._live
+        if plan is None or live is None or query.offset > 0:  # only the first page goes live
+            yield SearchUpdate(page, None, True)
+            return
+        if not await self._goes_live(plan, page, mode):
             yield SearchUpdate(page, None, True)
             return
         page = dataclasses.replace(page, live_text=plan.text)
@@ -178,7 +182,7 @@ class SearchService:
         if progressive:
             yield SearchUpdate(page, None, False)
         try:
-            async for outcome in self._live.stream(
+            async for outcome in live.stream(
                 plan.text, categories=query.categories, only=query.source, imdb_id=plan.imdb_id
             ):
                 shared.outcomes.append(outcome)
@@ -200,13 +204,18 @@ class SearchService:
         yield SearchUpdate(dataclasses.replace(page, live=tuple(shared.outcomes)), None, True)
 
     async def _plan(self, query: SearchQuery, mode: LiveMode) -> LivePlan | None:
-        """The live plan, when this search may go live at all (first page, a live side)."""
-        if mode is LiveMode.OFF or self._live is None or query.offset > 0:
+        """The live plan (its name search too), unless the caller wants the index alone.
+
+        Made for every page, so that page 2 of an id search merges the same name
+        matches as page 1; only the first page may go live (`_goes_live`).
+        """
+        if mode is LiveMode.OFF:
             return None
         return await plan_live(query, self._names)
 
     async def _goes_live(self, plan: LivePlan, local: SearchPage, mode: LiveMode) -> bool:
-        if self._live is None:
+        """Whether the sites are asked: words to send, and ALWAYS or a thin or stale index."""
+        if self._live is None or not plan.text:
             return False
         return mode is LiveMode.ALWAYS or await self._live.needs_live(plan.text, local.total)
 

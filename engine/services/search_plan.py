@@ -84,7 +84,7 @@ async def plan_live(query: SearchQuery, names: NameResolver | None) -> LivePlan 
         query: the search as the index gets it.
         names: turns ids into a name; None: id searches are sent as their IMDb id, if any.
     """
-    words = " ".join(query.text.split())
+    words = _clip(query.text)  # control and zero-width characters are no words
     if words:
         text = _with_marks(words, query, movie_year=_looks_like_movie(query))
         return LivePlan(text=text, imdb_id=query.imdb_id)
@@ -104,7 +104,7 @@ async def plan_live(query: SearchQuery, names: NameResolver | None) -> LivePlan 
         imdb_id=None,
         tmdb_id=None,
         tvdb_id=None,
-        year=query.year,
+        year=year,  # a movie's year tells "Dune" (2021) from "Dune" (1984)
         sort=SortOrder.RELEVANCE if query.sort is SortOrder.DATE else query.sort,
     )
     return LivePlan(text=text, imdb_id=query.imdb_id, fallback=fallback, name=found.title)
@@ -162,7 +162,7 @@ def _with_marks(words: str, query: SearchQuery, *, movie_year: bool) -> str:
             mark += f"E{query.episode:02d}"
     elif movie_year and query.year is not None and str(query.year) not in words:
         mark = str(query.year)
-    room = MAX_QUERY_CHARS - len(mark) - 1
+    room = MAX_QUERY_CHARS - (len(mark) + 1 if mark else 0)
     return f"{_clip(words, room)} {mark}".strip()
 
 
