@@ -8,6 +8,8 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
@@ -43,6 +45,8 @@ SHARED_WAIT_S = 60.0
 """An id search merged with its name search reads this many results of each at most."""
 
 log = logging.getLogger(__name__)
+
+_E = TypeVar("_E", bound=StrEnum)
 
 _INT_FILTERS = ("year", "season", "episode", "tmdb_id", "tvdb_id")
 
@@ -334,13 +338,7 @@ def parse_live_mode(raw: str) -> LiveMode:
     Raises:
         BadRequest: not one of the three.
     """
-    if not raw.strip():
-        return LiveMode.OFF
-    try:
-        return LiveMode(raw.strip().lower())
-    except ValueError:
-        allowed = ", ".join(m.value for m in LiveMode)
-        raise BadRequest(f"live: unknown mode {raw[:20]!r} (use {allowed})") from None
+    return _choice(raw, LiveMode, LiveMode.OFF, "live", "mode")
 
 
 def _int_param(params: Mapping[str, str], name: str, low: int, high: int) -> int | None:
@@ -377,10 +375,15 @@ def _categories(raw: str) -> tuple[int, ...]:
 
 
 def _sort(raw: str) -> SortOrder:
-    if not raw:
-        return SortOrder.RELEVANCE
+    return _choice(raw, SortOrder, SortOrder.RELEVANCE, "sort", "order")
+
+
+def _choice(raw: str, choices: type[_E], default: _E, name: str, what: str) -> _E:
+    """One of `choices` by value (any case), `default` when blank, else a BadRequest naming it."""
+    if not raw.strip():
+        return default
     try:
-        return SortOrder(raw.strip().lower())
+        return choices(raw.strip().lower())
     except ValueError:
-        allowed = ", ".join(s.value for s in SortOrder)
-        raise BadRequest(f"sort: unknown order {raw[:20]!r} (use {allowed})") from None
+        allowed = ", ".join(c.value for c in choices)
+        raise BadRequest(f"{name}: unknown {what} {raw[:20]!r} (use {allowed})") from None

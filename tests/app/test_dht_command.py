@@ -7,8 +7,6 @@ loopback address with no bootstrap nodes, so starting it sends nothing anywhere.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.app.cli_support import run_minato
 from tests.crawl_support import BUILTIN_IDS, free_port
-from tests.server.conftest import MINATO, ServerProcess
+from tests.server.conftest import ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -32,18 +31,7 @@ def only_the_dht(home: Path) -> Path:
 
 
 def minato(home: Path, config: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("MINATO_")}
-    full.update(
-        MINATO_DATA_DIR=str(home / "data"),
-        MINATO_CONFIG=str(config),
-        MINATO_ENRICH__ENABLED="false",
-        MINATO_PIPELINE__CLASSIFY="false",
-        **env,
-    )
-    done = subprocess.run(
-        [str(MINATO), *args], env=full, capture_output=True, text=True, timeout=60, check=False
-    )
-    return done.returncode, done.stdout, done.stderr
+    return run_minato(home, config, *args, **env)
 
 
 def test_without_a_server_the_choice_waits_for_the_next_start(tmp_path: Path) -> None:

@@ -8,15 +8,14 @@ search index), the server indexes what the command's live search stored.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.app.cli_support import run_minato
 from tests.crawl_support import BUILTIN_IDS, closed_url, free_port
-from tests.server.conftest import MINATO, ServerProcess
+from tests.server.conftest import ServerProcess
 from tests.site_server import SiteServer, ThreadedSite
 
 pytestmark = pytest.mark.slow
@@ -42,20 +41,9 @@ def config_with(home: Path, mirrors: dict[str, str]) -> Path:
 
 
 def minato(home: Path, config: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("MINATO_")}
-    full.update(
-        MINATO_DATA_DIR=str(home / "data"),
-        MINATO_CONFIG=str(config),
-        MINATO_ENRICH__ENABLED="false",
-        MINATO_PIPELINE__CLASSIFY="false",
-        MINATO_CRAWL__ENABLED="true",
-        MINATO_SERVER__PORT=str(free_port()),  # nothing listens there: no server is running
-    )
-    full.update(env)
-    done = subprocess.run(
-        [str(MINATO), *args], env=full, capture_output=True, text=True, timeout=120, check=False
-    )
-    return done.returncode, done.stdout, done.stderr
+    """`minato ARGS` with crawling on and no server at the configured port (unless `env`)."""
+    settings = {"MINATO_CRAWL__ENABLED": "true", "MINATO_SERVER__PORT": str(free_port())}
+    return run_minato(home, config, *args, **{**settings, **env})
 
 
 def test_live_search_shows_each_site_then_the_results_which_stay(

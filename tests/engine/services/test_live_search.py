@@ -32,12 +32,10 @@ from engine.store.live_searches import (
 from engine.store.writer import Writer
 from tests.conftest import SettingsFactory
 from tests.crawl_support import closed_url, only_sites
+from tests.engine.services.live_support import SiteEnv
 from tests.engine.store.migration_support import downgrade_to, migration_engine, upgrade_to
 from tests.site_server import (
-    SAVED_SITES,
     GatedSite,
-    SavedSite,
-    SiteServer,
     challenge_override,
 )
 
@@ -55,33 +53,19 @@ class Clock:
         return self.now
 
 
-class Env:
+class Env(SiteEnv):
     """Started sites, opened engines and live searches, all closed after the test."""
 
     def __init__(self, make_settings: SettingsFactory, database_url: str) -> None:
-        self._make_settings = make_settings
-        self._database_url = database_url
-        self.sites: list[SiteServer | SavedSite] = []
-        self.cores: list[Core] = []
+        super().__init__(make_settings, database_url)
         self.lives: list[LiveSearch] = []
         self.clock = Clock()
-
-    async def leetx(self) -> SiteServer:
-        site = await SiteServer(pages=1).start()
-        self.sites.append(site)
-        return site
-
-    async def saved(self, site_id: str, *, gated: bool = False) -> SavedSite:
-        pages = SAVED_SITES[site_id]
-        site = await (GatedSite(pages) if gated else SavedSite(pages)).start()
-        self.sites.append(site)
-        return site
 
     def live(self, mirrors: dict[str, str], **options: Any) -> tuple[Core, LiveSearch]:
         sites = {sid: {"mirrors": [url], "min_interval_s": 0} for sid, url in mirrors.items()}
         values = only_sites(sites)
         core = Core.open(
-            self._make_settings(self._database_url, **values, **{"pipeline.classify": False})
+            self.make_settings(self.database_url, **values, **{"pipeline.classify": False})
         )
         self.cores.append(core)
         assert core.crawling is not None
@@ -99,10 +83,7 @@ class Env:
     async def close(self) -> None:
         for live in self.lives:
             await live.close()
-        for core in self.cores:
-            await core.aclose()
-        for site in self.sites:
-            await site.close()
+        await super().close()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from engine.models import ContentKind, LiveMode, LiveStatus, RawRecord, SearchQu
 from engine.services.search import SearchService, SearchUpdate
 from tests.conftest import SettingsFactory
 from tests.crawl_support import only_sites
+from tests.engine.services.live_support import SiteEnv
 from tests.site_server import SAVED_SITES, GatedSite, SavedSite
 
 SINTEL = SearchQuery(text="sintel 2010", limit=100)
@@ -35,20 +36,8 @@ MINE = "1" * 40
 OTHER_SHOW = "2" * 40
 
 
-class Env:
+class Env(SiteEnv):
     """Started sites and opened engines, all closed after the test."""
-
-    def __init__(self, make_settings: SettingsFactory, database_url: str) -> None:
-        self._make_settings = make_settings
-        self._database_url = database_url
-        self.sites: list[SavedSite] = []
-        self.cores: list[Core] = []
-
-    async def saved(self, site_id: str, *, gated: bool = False) -> SavedSite:
-        pages = SAVED_SITES[site_id]
-        site = await (GatedSite(pages) if gated else SavedSite(pages)).start()
-        self.sites.append(site)
-        return site
 
     def core(self, *sites: SavedSite, classify: bool = False) -> Core:
         """An engine whose only sources are `sites`; deadlines long enough for any gate."""
@@ -62,15 +51,9 @@ class Env:
             "live.source_deadline_s": 60.0,
             "live.global_deadline_s": 60.0,
         }
-        core = Core.open(self._make_settings(self._database_url, **values))
+        core = Core.open(self.make_settings(self.database_url, **values))
         self.cores.append(core)
         return core
-
-    async def close(self) -> None:
-        for core in self.cores:
-            await core.aclose()
-        for site in self.sites:
-            await site.close()
 
 
 @pytest.fixture
