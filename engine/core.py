@@ -63,7 +63,7 @@ from engine.sources.feeds import FeedPoller, check_feed
 from engine.sources.html.parse import HtmlSite
 from engine.sources.html.sites import build_site
 from engine.sources.html.source import html_crawler
-from engine.sources.report import Crawler, CrawlReport, Progress
+from engine.sources.report import Crawler
 from engine.store.crawlers import CrawlerStatusStore
 from engine.store.database import Database, open_database, sqlite_url
 from engine.store.feeds import ORIGIN_SETTINGS, FeedRow, FeedStore
@@ -138,11 +138,11 @@ class Crawling:
         feed = next((f for f in await self.feeds.list() if f.name == name), None)
         if feed is None:
             raise NotFound(f"no feed named {name[:48]!r}")
-        searcher = FeedSearcher(
-            name, feed.url, pool=self.deps.pool, limiter=self.deps.limiter,
-            pipeline=self.deps.pipeline,
+        deps = self.deps
+        return FeedSearcher(
+            name, feed.url, pool=deps.pool, limiter=deps.limiter, pipeline=deps.pipeline,
+            categories=categories,
         )  # fmt: skip
-        return _CategoryHint(searcher, ",".join(map(str, categories))) if categories else searcher
 
     def crawler(self, site_id: str) -> Crawler:
         """A crawler for one HTML site, API or the Bitmagnet bridge, outside the schedule.
@@ -172,31 +172,6 @@ class Crawling:
             return html_crawler(site, config, self.deps)
         known = ", ".join(sorted({*self.html_sites, *self.api_sources, BITMAGNET}))
         raise NotFound(f"no site {site_id[:64]!r} to crawl (known: {known})")
-
-
-@dataclass(frozen=True, slots=True)
-class _CategoryHint:
-    """A crawler that filters by category, given the categories a live search asked."""
-
-    inner: Crawler
-    categories: str
-    """Comma-separated Torznab ids."""
-
-    async def crawl(
-        self,
-        mode: str,
-        *,
-        query: str | None = None,
-        category: str | None = None,
-        depth: int | None = None,
-        crawl_id: str | None = None,
-        progress: Progress | None = None,
-    ) -> CrawlReport:
-        """The inner crawl, with the categories unless the caller named its own."""
-        return await self.inner.crawl(
-            mode, query=query, category=category or self.categories, depth=depth,
-            crawl_id=crawl_id, progress=progress,
-        )  # fmt: skip
 
 
 class Core:

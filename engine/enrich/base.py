@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from engine.enrich.matching import normalize_title
 from engine.models import ContentKind
 
 T = TypeVar("T")
+
+NAME_ID_ORDER: Final = {
+    ContentKind.TV: ("tvdb", "tmdb", "imdb"),
+    ContentKind.MOVIE: ("imdb", "tmdb", "tvdb"),
+}
+"""Which id naming a show or movie is tried first: the one each kind's *arr searches by.
+
+Sonarr's shows are keyed by TVDB id, Radarr's movies by IMDb id; TMDb ids are next
+(unambiguous once the kind is known); an IMDb id for a show, a TVDB id for a movie last.
+"""
 
 _MATCH_FORMAT = 1  # bump when Match.to_json changes, so old cache rows read as unusable
 

@@ -35,7 +35,7 @@ import httpx
 from sqlalchemy import Connection, Engine, select
 
 from engine.config import EnrichSettings
-from engine.enrich.base import Match
+from engine.enrich.base import NAME_ID_ORDER, Match
 from engine.enrich.http import make_client
 from engine.enrich.matching import normalize_title
 from engine.enrich.worker import lookup_request
@@ -60,12 +60,7 @@ UNAVAILABLE_PAUSE_S: Final = 60.0
 TIMEOUT_S: Final = 5.0
 """Per-request timeout of our own client: a live search is waiting (the worker's is 15 s)."""
 
-_ORDER: Final = {
-    ContentKind.TV: ("tvdb", "tmdb", "imdb"),
-    ContentKind.MOVIE: ("imdb", "tmdb", "tvdb"),
-}
-# The same order as engine.enrich.tmdb.NAME_ID_ORDER (kept here so that an index-only
-# resolver never loads tmdbsimple): the id each kind's *arr searches by comes first.
+_ORDER: Final = NAME_ID_ORDER
 
 _TMDB_KINDS: Final = {ContentKind.TV: ("tv", "anime"), ContentKind.MOVIE: ("movie",)}
 # TMDb numbers shows and movies separately, so a tmdb_id only means something with the

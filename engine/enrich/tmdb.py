@@ -28,12 +28,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import httpx
 import tmdbsimple  # type: ignore[import-untyped]  # no type hints; answers are checked below
 
-from engine.enrich.base import LookupRequest, Match
+from engine.enrich.base import NAME_ID_ORDER, LookupRequest, Match
 from engine.enrich.http import fail_shape, guard_httpx_log, guarded_call
 from engine.enrich.matching import (
     Scored,
@@ -56,16 +56,6 @@ TMDB_API = "https://api.themoviedb.org/3"
 KEY_FIX = "check [enrich] tmdb_api_key (a free key: https://www.themoviedb.org/settings/api)"
 _IMDB_ID = re.compile(r"tt\d{7,10}")  # goes into a URL path: nothing else may pass
 _MAX_ID = 2**31 - 1  # TMDb and TVDB ids are int32 (and so are our columns)
-
-NAME_ID_ORDER: Final = {
-    ContentKind.TV: ("tvdb", "tmdb", "imdb"),
-    ContentKind.MOVIE: ("imdb", "tmdb", "tvdb"),
-}
-"""Which id `name_by_id` asks about first: the one each kind's *arr searches by.
-
-Sonarr's shows are keyed by TVDB id, Radarr's movies by IMDb id; TMDb ids are next
-(unambiguous once the kind is known); an IMDb id for a show, a TVDB id for a movie last.
-"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,11 +133,14 @@ class FeedSearcher:
         pool: ClientPool,
         limiter: HostRateLimiter,
         pipeline: Pipeline,
+        categories: Sequence[int] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """Search the feed at `url`; `categories`: what a search without its own asks for."""
         self.name = name
         self.source = source_id(name)
         self._url = url
+        self._categories = tuple(categories)
         self._fetcher = FeedFetcher(self.source, pool=pool, limiter=limiter)
         self._pipeline = pipeline
         self._clock = clock
@@ -163,7 +166,7 @@ class FeedSearcher:
             mode: "search", the only mode.
             query: the text; one printable line of at most 200 chars.
             category: Torznab category ids, comma separated ("5000,5030"); None or
-                empty: the feed's own `cat`, if it has one.
+                empty: the searcher's `categories`, else the feed's own `cat`.
             depth: unused.
             crawl_id: unused.
             progress: called after each batch of records is stored.
@@ -200,7 +203,8 @@ class FeedSearcher:
             raise CrawlRequestError(f"{self.source} has no {mode[:40]!r} mode (it has: search)")
         if not can_search(self._url):
             raise self._cannot_search()
-        url = torznab_search_url(self._url, search_text(query), _category_ids(category))
+        categories = _category_ids(category) or self._categories
+        url = torznab_search_url(self._url, search_text(query), categories)
         if url is None:
             raise self._cannot_search()
         return url

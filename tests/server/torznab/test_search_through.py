@@ -42,6 +42,7 @@ from tests.site_server import (
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 TORZNAB_ANSWER = FIXTURES / "torznab" / "jackett_test_torznab_hdaccess.xml"
 """Five items, each with its info hash: nothing to download from the hosts they name."""
+YTS_ANSWER = FIXTURES / "json-yts" / "yts_list_movies_query_test.json"
 ARROW_TVDB = 257655
 KEY_PARAM = "apikey"
 
@@ -289,6 +290,37 @@ async def test_the_same_search_arriving_twice_at_once_asks_the_sites_once(
     assert asked_search(slow) == 1
     assert answers[0]
     assert sorted(answers[0]) == sorted(answers[1])
+
+
+async def test_categories_choose_the_sources_and_reach_a_torznab_indexer(
+    through: Through, servers: list[Any]
+) -> None:
+    yts_asked: list[dict[str, str]] = []
+
+    async def yts(request: web.Request) -> web.Response:  # YTS's JSON API: movies only
+        yts_asked.append(dict(request.query))
+        return web.Response(body=YTS_ANSWER.read_bytes(), content_type="application/json")
+
+    yts_server, yts_url = await serve(yts)
+    indexer = await TorznabIndexer().start()
+    servers += [indexer]
+    try:
+        api = await through(
+            {"yts": yts_url},
+            feeds={"demo": f"{indexer.url}/api?apikey=s3cret&t=search"},
+        )
+
+        await torznab(api, t="tvsearch", q="monkeys", cat="5000,5040")
+
+        assert yts_asked == []  # a TV search does not ask a movies-only API
+        assert [(q["q"], q["cat"]) for q in indexer.queries] == [("monkeys", "5000,5040")]
+
+        await torznab(api, t="movie", q="wild 2014")
+
+        assert [q.get("query_term") for q in yts_asked] == ["wild 2014"]
+        assert [(q["q"], q["cat"]) for q in indexer.queries][1] == ("wild 2014", "2000")
+    finally:
+        await yts_server.close()
 
 
 # ------------------------------------------------------------------ Sonarr by id
