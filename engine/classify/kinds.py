@@ -87,6 +87,8 @@ ANIME_GROUPS: Final = _names(
 BRACKET_GROUP_RE: Final = re.compile(r"^\s*\[([^\[\]]{1,40})\]")
 CRC32_RE: Final = re.compile(r"[\[(][0-9a-f]{8}[\])]", re.IGNORECASE)
 ABSOLUTE_EPISODE_RE: Final = re.compile(r"\s-\s\d{1,4}(?:v\d)?(?=\s|$|[\[(])")
+SEASON_EPISODE_RE: Final = re.compile(r"(?<![a-z0-9])s\d{1,4}[\W_]?e\d{1,4}(?![0-9])", re.I)
+"""S05E07, s05.e07: an episode however the source filed it (not "13 (2010)", a movie)."""
 EXPLICIT_TV_RE: Final = words(
     r"s\d{1,4}(?:[\W_]?e\d{1,4})*", r"\d{1,2}x\d{2,3}", r"seasons?[\W_]?\d+", r"series[\W_]?\d+",
     r"episodes?[\W_]?\d+", r"ep[\W_]?\d+", r"e\d{2,4}", "complete series",
@@ -215,7 +217,7 @@ def _by_source(label: str | None, parsed: ParsedTitle, text: str) -> _Verdict | 
         kind = cat.kind_of_category(number)
         if kind is None or kind is ContentKind.OTHER:
             return None  # unknown ids, and "Other" (the source does not know either)
-        if kind is ContentKind.MOVIE and parsed.season is not None and parsed.episode is not None:
+        if kind is ContentKind.MOVIE and SEASON_EPISODE_RE.search(text):
             # "Arrow.S05E07..." filed under HD Movies: uploaders misfile, S05E07 does not lie
             return _Verdict(ContentKind.TV, f"source category {label!r}, but S/E in the title")
         # A bare parent ("2000") is refined from the title; a subcategory is kept as given.

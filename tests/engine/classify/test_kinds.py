@@ -200,6 +200,14 @@ def test_source_category_beats_files_and_files_beat_title() -> None:
     assert classify("Show.S01E01.720p.HDTV.x264", ALBUM_FLAC, "5000").kind is K.TV
 
 
+def test_an_episode_filed_under_movies_is_tv_and_a_numbered_movie_stays_a_movie() -> None:
+    misfiled = classify("Arrow.S05E07.720p.WEB-DL.2CH.x265.HEVC-PSA", (), "2040")
+    assert (misfiled.kind, misfiled.season, misfiled.episode) == (K.TV, 5, 7)
+    assert misfiled.category == 5040  # TV/HD: the 720p of the parse
+    assert classify("13 (2010) [720p] [BluRay] [YTS]", (), "2040").kind is K.MOVIE
+    assert classify("Se7en.1995.1080p.BluRay.x264", (), "2000").kind is K.MOVIE
+
+
 def test_files_without_sizes_are_counted() -> None:
     unsized = files(("a.epub", 0), ("b.epub", 0), ("c.jpg", 0))
     assert classify("Collection", unsized).kind is K.EBOOK
