@@ -80,7 +80,7 @@ class SearchUpdate:
 
 
 @dataclass(slots=True)
-class _FanOut:
+class _FanOutUnderWay:
     """A live fan-out under way, for identical searches arriving meanwhile."""
 
     ended: asyncio.Event = field(default_factory=asyncio.Event)
@@ -113,7 +113,7 @@ class SearchService:
             reader: the database's read engine (results are hydrated from it).
             live: the fan-out to the sites; None: searches never go live.
             catch_up: indexes what was stored and not yet indexed (the drainer's
-                `drain_all`), run after a fan-out so the index holds what it found.
+                `catch_up`), run after a fan-out so the index holds what it found.
             names: turns ids into a name for the sites (id searches); None: no names.
         """
         self._index = index
@@ -121,7 +121,7 @@ class SearchService:
         self._live = live
         self._catch_up = catch_up
         self._names = names
-        self._fan_outs: dict[tuple[object, ...], _FanOut] = {}
+        self._fan_outs: dict[tuple[object, ...], _FanOutUnderWay] = {}
 
     @staticmethod
     def categories() -> tuple[tuple[int, str, tuple[tuple[int, str], ...]], ...]:
@@ -133,9 +133,11 @@ class SearchService:
 
         Args:
             query: what to find.
-            live: OFF reads the index alone; AUTO also asks the sites when the index has
-                fewer results than the minimum or the query was not asked live within the
-                TTL; ALWAYS asks them every time. Only the first page goes live.
+            live: OFF reads the index alone; AUTO also asks the sites when the query
+                was not asked live within the TTL (within the thin retry when the index
+                has fewer results than the minimum: `LiveSearch.needs_live`); ALWAYS asks
+                them every time. Only the first page goes live; an identical search
+                arriving meanwhile waits for the fan-out under way instead of asking again.
         """
         page = SearchPage(total=0, hits=())
         async for update in self._updates(query, live, progressive=False):
@@ -148,7 +150,9 @@ class SearchService:
         """`search`, step by step, for a window that shows rows as they come.
 
         The local answer at once; when the search goes live, a new page after each
-        source's answer (with its outcome), then a last `done` step.
+        source's answer (with its outcome), then a last `done` step. A window searching
+        as the user types asks with OFF per keystroke and AUTO once typing pauses, so
+        no half-typed word is sent to the sites.
         """
         async for update in self._updates(query, live, progressive=True):
             yield update
@@ -182,7 +186,7 @@ class SearchService:
             page = await self._read_after_live(query, fallback, plan.text)
             yield SearchUpdate(dataclasses.replace(page, live=tuple(same.outcomes)), None, True)
             return
-        shared = self._fan_outs[key] = _FanOut()
+        shared = self._fan_outs[key] = _FanOutUnderWay()
         if progressive:
             yield SearchUpdate(page, None, False)
         try:
