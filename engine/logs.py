@@ -12,7 +12,14 @@ import re
 import sys
 
 _PATTERNS = (
-    (re.compile(r"(?i)(api_?key=)[^&\s\"']+"), r"\1***"),
+    (
+        # apikey, api_key, jackett_apikey; the personal keys of private trackers' feed URLs
+        re.compile(
+            r"(?i)((?:[a-z_]*api_?key|passkey|torrent_pass|authkey|rsskey|secret_key)=)"
+            r"[^&\s\"']+"
+        ),
+        r"\1***",
+    ),
     (
         re.compile(r"(?i)(x-api-key|x-internal-secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
         r"\1\2***",

@@ -91,7 +91,17 @@ _ITEM_NAMESPACES: Final = frozenset(
     }
 )
 _CREDENTIAL_PARAMS: Final = frozenset(
-    {"passkey", "torrent_pass", "authkey", "apikey", "api_key", "rsskey", "secret_key", "pk"}
+    {
+        "passkey",
+        "torrent_pass",
+        "authkey",
+        "apikey",
+        "api_key",
+        "jackett_apikey",
+        "rsskey",
+        "secret_key",
+        "pk",
+    }
 )
 """Query parameters of personal download links: such a URL must never become a source_url."""
 

@@ -18,6 +18,9 @@ from engine.logs import redact
         ("headers={'X-Api-Key': 'abcdef123456'}", "abcdef123456"),
         ("X-Internal-Secret: s3cr3t-value", "s3cr3t-value"),
         ("connecting to postgresql+psycopg://minato:hunter2@db.lan/minato", "hunter2"),
+        ("feed:x: skipped https://tracker.example/rss?passkey=9f8e7d6c5b4a&id=1", "9f8e7d6c5b4a"),
+        ("GET http://jackett:9117/dl/x?jackett_apikey=abc123def456&path=y", "abc123def456"),
+        ("GET https://t.example/download.php?id=7&torrent_pass=0a1b2c3d4e5f", "0a1b2c3d4e5f"),
     ],
 )
 def test_secrets_are_masked(line: str, secret: str) -> None:
