@@ -49,13 +49,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     configure_logging(logging.INFO if args.command == "serve" else logging.WARNING)
-    if args.command is None:
-        print(
-            "The Minato desktop window is not built yet. Run `minato serve` to start the "
-            "indexer and its API headless, or `minato --help` for every command.",
-            file=sys.stderr,
-        )
-        return 1
+    if args.command is None:  # plain `minato`: the window
+        if not _has_display():
+            print(
+                "minato: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are "
+                "unset). Run `minato serve` to start the indexer and its API headless, or "
+                "`minato --help` for every command.",
+                file=sys.stderr,
+            )
+            return 1
+        args.handler, args.data_dir, args.config = cmd_desktop, None, None
     try:
         settings = _settings(args)
         return int(args.handler(args, settings))
@@ -251,6 +254,50 @@ async def _serve(core: Core, settings: Settings) -> None:
     stopper.cancel()
     if background.done() and not background.cancelled() and background.exception():
         raise background.exception()  # type: ignore[misc]
+
+
+# --- the window ----------------------------------------------------------------------------
+
+
+def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
+    """`minato` alone: the window, with the engine and its HTTP server in the same process.
+
+    The engine runs on a thread of its own (the server answers Sonarr while the window
+    is busy); the window reaches it only through `engine.services`. Qt is imported here,
+    never by `minato serve`.
+    """
+    from app.desktop.engine_thread import EngineThread
+    from app.desktop.launch import run_window
+
+    core = Core.open(settings, catalog=args.catalog)
+    engine = EngineThread()
+    try:
+        core.index.ensure_writable()  # a running `minato serve` on this data dir stops us here
+        engine.start(lambda: _serve_beside_window(core, settings))
+        return run_window(core.services, engine)
+    finally:
+        engine.stop()
+        core.close()
+        log.info("stopped")
+
+
+async def _serve_beside_window(core: Core, settings: Settings) -> None:
+    """The server and the engine's background work, until the window's exit cancels them."""
+    await _first_key(core)
+    app = make_app(core.services, max_body_bytes=settings.server.max_body_bytes)
+    runner, port = await start_server(app, settings.server.host, settings.server.port)
+    print(f"Minato {__version__} serving on http://{settings.server.host}:{port}", file=sys.stderr)
+    try:
+        await core.run()
+    finally:
+        await runner.cleanup()
+
+
+def _has_display() -> bool:
+    """Whether a window can open: a display on Linux/BSD, or Qt told which platform to use."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 async def _first_key(core: Core) -> None:

@@ -7,13 +7,14 @@ when MINATO_REQUIRE_POSTGRES=1 (as `.ci/run` sets), so CI can never skip them si
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from engine.config import Settings, load_settings
 from engine.core import Core
@@ -40,11 +41,34 @@ def _no_enrichment_in_subprocesses() -> Iterator[None]:
 
 
 def postgres_url() -> str | None:
-    """The test PostgreSQL URL, or None (skip) / a failure when it is required but absent."""
+    """The test PostgreSQL URL, or None (skip) / a failure when it is required but absent.
+
+    Under pytest-xdist each worker gets a database of its own (`<name>_gw0`...), made
+    on first use: tests drop and recreate the schema, so two workers must never share one.
+    """
     url = os.environ.get(PG_ENV)
     if not url and os.environ.get("MINATO_REQUIRE_POSTGRES") == "1":
         pytest.fail(f"MINATO_REQUIRE_POSTGRES=1 but {PG_ENV} is not set")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if url and worker else url
+
+
+@functools.cache
+def _worker_database(url: str, worker: str) -> str:
+    """`url` with the database `<name>_<worker>`, created when missing (needs CREATEDB)."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            known = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if known is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:

@@ -127,11 +127,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"minato {__version__}"
 
 
-def test_plain_minato_points_at_serve(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plain_minato_without_a_display_points_at_serve(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
     code, out, err = run(capsys)
     assert code == 1
     assert out == ""
-    assert "window is not built yet" in err
+    assert "no display to open the window on" in err
     assert "minato serve" in err
     assert not (home / "data").exists()  # nothing opened
 
@@ -476,9 +480,9 @@ def cli(home: Path, *argv: str | Path, **env: str) -> subprocess.CompletedProces
 def test_console_script_version_and_bare_run(tmp_path: Path) -> None:
     done = cli(tmp_path, "--version")
     assert (done.returncode, done.stdout.strip()) == (0, f"minato {__version__}")
-    done = cli(tmp_path)
+    done = cli(tmp_path, DISPLAY="", WAYLAND_DISPLAY="", QT_QPA_PLATFORM="")
     assert done.returncode == 1
-    assert "not built yet" in done.stderr
+    assert "no display" in done.stderr
     assert "minato serve" in done.stderr
 
 

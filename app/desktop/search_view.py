@@ -1,0 +1,224 @@
+"""The search tab: a search bar answering as the user types, then the sites for what is missing.
+
+Every keystroke (after a short debounce) asks the local index alone: instant, and no
+half-typed word ever reaches a site. When typing pauses, or on Enter, the same words
+go out as a live search-through (`LiveMode.AUTO`): the index answers first, then a new
+page arrives after each site answers, with a per-site status line. A newer search
+cancels the older one, so a stale answer never paints over a fresh one.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.results_model import ResultsModel
+from engine.errors import MinatoError
+from engine.models import (
+    ContentKind,
+    LiveMode,
+    LiveStatus,
+    SearchPage,
+    SearchQuery,
+    SortOrder,
+    SourceOutcome,
+)
+from engine.services import SearchUpdate
+
+TYPING_DEBOUNCE_MS: Final = 150
+"""Keystrokes closer than this make one index search."""
+LIVE_AFTER_MS: Final = 900
+"""A pause this long (or Enter) sends the words to the sites as well."""
+PAGE_SIZE: Final = 200
+_SORTS: Final = (
+    ("Relevance", SortOrder.RELEVANCE),
+    ("Seeders", SortOrder.SEEDERS),
+    ("Size", SortOrder.SIZE),
+    ("Newest", SortOrder.DATE),
+)
+_MARKS: Final = {
+    LiveStatus.ANSWERED: "✓",
+    LiveStatus.FAILED: "✗",
+    LiveStatus.SKIPPED: "⏸",
+    LiveStatus.TIMED_OUT: "⌛",
+}
+
+
+class SearchView(QWidget):
+    """Search bar, filters, results table and the live search's per-site status."""
+
+    result_activated = Signal(object)
+    """A row was opened (double-click or Enter): its `TorrentSummary`."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._ticket: Ticket | None = None
+        self._live_ticket: Ticket | None = None
+        self.search_box = QLineEdit(placeholderText="Search torrents (Enter also asks the sites)")
+        self.search_box.setClearButtonEnabled(True)
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItem("All kinds", None)
+        for kind in ContentKind:
+            self.kind_filter.addItem(kind.value.capitalize(), kind)
+        self.sort_order = QComboBox()
+        for label, order in _SORTS:
+            self.sort_order.addItem(label, order)
+        self.status = QLabel("Type to search the index.")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model = ResultsModel()
+        self.results = self._table()
+        self._typing = _single_shot(self, TYPING_DEBOUNCE_MS, self._search_index)
+        self._pause = _single_shot(self, LIVE_AFTER_MS, self._search_live)
+        self._layout()
+        self.search_box.textEdited.connect(self._edited)
+        self.search_box.returnPressed.connect(self._search_live)
+        self.kind_filter.currentIndexChanged.connect(lambda _index: self._search_index())
+        self.sort_order.currentIndexChanged.connect(lambda _index: self._search_index())
+        self.results.doubleClicked.connect(lambda index: self._activate(index.row()))
+        QShortcut(QKeySequence("Escape"), self.search_box, self.clear)
+
+    # --- what the user does ---------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Esc: empty the search and the table."""
+        self._cancel()
+        self.search_box.clear()
+        self.model.set_page(SearchPage(total=0, hits=()))
+        self.status.setText("Type to search the index.")
+
+    def query(self) -> SearchQuery:
+        """The search the bar and the filters describe."""
+        kind = self.kind_filter.currentData()  # Qt hands back a StrEnum as its str value
+        return SearchQuery(
+            text=" ".join(self.search_box.text().split()),
+            kinds=(ContentKind(kind),) if kind else (),
+            sort=SortOrder(self.sort_order.currentData() or SortOrder.RELEVANCE),
+            limit=PAGE_SIZE,
+        )
+
+    def _edited(self, _text: str) -> None:
+        self._typing.start()
+        self._pause.start()
+
+    def _search_index(self) -> None:
+        """The index alone: as the user types (no site is asked for a half-typed word)."""
+        self._cancel()
+        query = self.query()
+        self._ticket = self._bridge.call(
+            lambda services: services.search.search(query, live=LiveMode.OFF),
+            self._show_local,
+            self._show_error,
+        )
+
+    def _search_live(self) -> None:
+        """The index, then the sites for what it lacks, each site's answer as it comes."""
+        self._typing.stop()
+        self._pause.stop()
+        query = self.query()
+        if not query.text:
+            self._search_index()
+            return
+        self._cancel()
+        self.status.setText(f"Searching the index and the sites for “{query.text}”…")
+        self._live_ticket = self._bridge.stream(
+            lambda services: services.search.search_stream(query, live=LiveMode.AUTO),
+            self._show_update,
+            lambda: None,
+            self._show_error,
+        )
+
+    def _activate(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            self.result_activated.emit(self.model.hit(row))
+
+    # --- what comes back --------------------------------------------------------------------
+
+    def _show_local(self, page: SearchPage) -> None:
+        self.model.set_page(page)
+        self.status.setText(_count(page))
+
+    def _show_update(self, update: SearchUpdate) -> None:
+        self.model.set_page(update.page)
+        self.status.setText(_live_status(update))
+
+    def _show_error(self, error: MinatoError) -> None:
+        self.status.setText(f"Search failed: {error.user_message}")
+
+    def _cancel(self) -> None:
+        for ticket in (self._ticket, self._live_ticket):
+            if ticket is not None:
+                ticket.cancel()
+        self._ticket = self._live_ticket = None
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _table(self) -> QTableView:
+        table = QTableView()
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(24)  # fixed rows: no per-row measuring
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        return table
+
+    def _layout(self) -> None:
+        bar = QHBoxLayout()
+        bar.addWidget(self.search_box, 1)
+        bar.addWidget(self.kind_filter)
+        bar.addWidget(self.sort_order)
+        column = QVBoxLayout(self)
+        column.addLayout(bar)
+        column.addWidget(self.status)
+        column.addWidget(self.results, 1)
+
+
+def _single_shot(parent: QWidget, msec: int, slot: object) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(msec)
+    timer.timeout.connect(slot)
+    return timer
+
+
+def _count(page: SearchPage) -> str:
+    shown = len(page.hits)
+    more = f" (showing {shown})" if page.total > shown else ""
+    return f"{page.total:,} in the index{more}"
+
+
+def _live_status(update: SearchUpdate) -> str:
+    """The count, then each site's mark: "412 results · the sites answered: 1337x ✓ 20"."""
+    page = update.page
+    if page.live_text is None:
+        return _count(page)
+    parts = [_outcome(o) for o in page.live]
+    state = "the sites answered" if update.done else "searching the sites"
+    sites = " · ".join(parts) if parts else "no site asked yet"
+    return f"{page.total:,} results · {state}: {sites}"
+
+
+def _outcome(outcome: SourceOutcome) -> str:
+    mark = _MARKS[outcome.status]
+    if outcome.status is LiveStatus.ANSWERED:
+        return f"{outcome.source} {mark} {outcome.results}"
+    return f"{outcome.source} {mark}"

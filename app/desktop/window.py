@@ -1,0 +1,36 @@
+"""The main window: the views as tabs, the keyboard shortcuts, and what closing does.
+
+Views are added here as they are built (search now; crawlers, monitor, keys and
+settings next). Ctrl+F and Ctrl+L put the cursor in the search bar from anywhere.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QTabWidget
+
+from app.desktop.bridge import CoreBridge
+from app.desktop.search_view import SearchView
+
+WINDOW_TITLE = "Minato"
+
+
+class MainWindow(QMainWindow):
+    """Minato's window over one engine bridge."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self.setWindowTitle(WINDOW_TITLE)
+        self.resize(1100, 700)
+        self.search = SearchView(bridge)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.search, "Search")
+        self.setCentralWidget(self.tabs)
+        for keys in ("Ctrl+F", "Ctrl+L"):
+            QShortcut(QKeySequence(keys), self, self.focus_search)
+
+    def focus_search(self) -> None:
+        """Show the search tab with its words selected, ready to be typed over."""
+        self.tabs.setCurrentWidget(self.search)
+        self.search.search_box.setFocus()
+        self.search.search_box.selectAll()
