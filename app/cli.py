@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.dht_cli import ask_server, describe
+from app.formatting import human_size
 from engine import __version__
 from engine.config import Settings, default_config_path, load_settings, masked
 from engine.core import Core
@@ -435,7 +436,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     rows = [
         [
             hit.title[:70],
-            _size(hit.size),
+            human_size(hit.size, "?"),
             str(hit.seeders or 0),
             str(hit.leechers or 0),
             hit.kind.value if hit.kind else "",
@@ -504,7 +505,7 @@ def _print_live_answer(body: dict[str, Any], *, as_json: bool) -> int:
     rows = [
         [
             hit["title"][:70],
-            _size(hit.get("size")),
+            human_size(hit.get("size"), "?"),
             str(hit.get("seeders") or 0),
             str(hit.get("leechers") or 0),
             hit.get("kind") or "",
@@ -783,17 +784,6 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         table.add_row(*row)
     Console(width=max(140, Console().width)).print(table)
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{size} B"
-        value /= 1024
-    return f"{size} B"
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from app.formatting import human_size
 from engine.models import SearchPage, TorrentSummary
 
 COLUMNS: Final = ("Title", "Size", "Seeders", "Leechers", "Age", "Kind", "Sources")
@@ -92,18 +93,6 @@ class ResultsModel(QAbstractTableModel):
                 return hit.kind.value if hit.kind else ""
             case _:
                 return ", ".join(hit.sources)
-
-
-def human_size(size: int | None) -> str:
-    """1.4 GiB, 700 MiB, 512 B; empty when unknown."""
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover - the loop always returns
 
 
 def age(when: datetime | None, now: datetime) -> str:
