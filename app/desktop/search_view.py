@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.details_view import DetailsView
 from app.desktop.results_model import ResultsModel
 from engine.errors import MinatoError
 from engine.models import (
@@ -82,6 +84,7 @@ class SearchView(QWidget):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = ResultsModel()
         self.results = self._table()
+        self.details = DetailsView(bridge)
         self._typing = _single_shot(self, TYPING_DEBOUNCE_MS, self._search_index)
         self._pause = _single_shot(self, LIVE_AFTER_MS, self._search_live)
         self._layout()
@@ -89,7 +92,10 @@ class SearchView(QWidget):
         self.search_box.returnPressed.connect(self._search_live)
         self.kind_filter.currentIndexChanged.connect(lambda _index: self._search_index())
         self.sort_order.currentIndexChanged.connect(lambda _index: self._search_index())
-        self.results.doubleClicked.connect(lambda index: self._activate(index.row()))
+        self.results.activated.connect(lambda index: self._activate(index.row()))  # Enter too
+        self.results.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._select(current.row())
+        )
         QShortcut(QKeySequence("Escape"), self.search_box, self.clear)
 
     # --- what the user does ---------------------------------------------------------------
@@ -142,8 +148,14 @@ class SearchView(QWidget):
             self._show_error,
         )
 
+    def _select(self, row: int) -> None:
+        """A row became current (click, arrows): its details load below the table."""
+        if 0 <= row < self.model.rowCount():
+            self.details.show_torrent(self.model.hit(row))
+
     def _activate(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
+            self._select(row)
             self.result_activated.emit(self.model.hit(row))
 
     # --- what comes back --------------------------------------------------------------------
@@ -186,10 +198,15 @@ class SearchView(QWidget):
         bar.addWidget(self.search_box, 1)
         bar.addWidget(self.kind_filter)
         bar.addWidget(self.sort_order)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.results)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         column = QVBoxLayout(self)
         column.addLayout(bar)
         column.addWidget(self.status)
-        column.addWidget(self.results, 1)
+        column.addWidget(split, 1)
 
 
 def _single_shot(parent: QWidget, msec: int, slot: object) -> QTimer:

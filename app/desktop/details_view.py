@@ -1,0 +1,256 @@
+"""One torrent in full: what was parsed from it, its files, where it was seen, and what to do.
+
+Actions: copy the magnet, open it in the system's torrent client, save the .torrent
+when Minato holds it, and open the page of the source that listed it. Files are a
+Qt model: a torrent of 10,000 files costs what the visible rows cost.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, Final
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.bridge import CoreBridge, Ticket
+from app.formatting import human_size
+from engine.errors import MinatoError
+from engine.models import FileEntry, Sighting, Torrent, TorrentSummary
+
+Index = QModelIndex | QPersistentModelIndex
+
+_ID_FIELDS: Final = (
+    ("IMDb", "imdb_id"),
+    ("TMDb", "tmdb_id"),
+    ("TVDB", "tvdb_id"),
+    ("AniList", "anilist_id"),
+    ("MAL", "mal_id"),
+    ("MusicBrainz", "musicbrainz_id"),
+)
+
+
+class FilesModel(QAbstractTableModel):
+    """A torrent's files: path and size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._files: tuple[FileEntry, ...] = ()
+
+    def set_files(self, files: tuple[FileEntry, ...]) -> None:
+        """Show `files` (replacing the previous torrent's)."""
+        self.beginResetModel()
+        self._files = files
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """One row a file."""
+        return 0 if parent.isValid() else len(self._files)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Path and size."""
+        return 0 if parent.isValid() else 2
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return ("File", "Size")[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """A file's path or size."""
+        if not index.isValid() or index.row() >= len(self._files):
+            return None
+        entry = self._files[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return entry.path if index.column() == 0 else human_size(entry.size)
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class DetailsView(QWidget):
+    """The selected torrent; `show_torrent` loads it through the bridge."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._ticket: Ticket | None = None
+        self.torrent: Torrent | None = None
+        self.title = QLabel("Select a result to see its files, sources and details.")
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts = QLabel("")
+        self.facts.setWordWrap(True)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.files = FilesModel()
+        self.sightings = QLabel("")
+        self.sightings.setWordWrap(True)
+        self.sightings.setOpenExternalLinks(True)
+        self.description = QPlainTextEdit(readOnly=True)
+        self.copy_magnet = QPushButton("Copy magnet")
+        self.open_magnet = QPushButton("Open in torrent client")
+        self.save_torrent = QPushButton("Save .torrent…")
+        self.open_source = QPushButton("Open source page")
+        self.message = QLabel("")
+        self._layout()
+        self.copy_magnet.clicked.connect(self._copy_magnet)
+        self.open_magnet.clicked.connect(self._open_magnet)
+        self.save_torrent.clicked.connect(self._save_torrent)
+        self.open_source.clicked.connect(self._open_source)
+        self._enable(None)
+
+    def show_torrent(self, hit: TorrentSummary) -> None:
+        """Load and show everything about `hit` (a newer selection cancels this one)."""
+        if self._ticket is not None:
+            self._ticket.cancel()
+        self.title.setText(hit.title)
+        self._ticket = self._bridge.call(
+            lambda services: services.search.torrent(hit.info_hash), self._show, self._failed
+        )
+
+    # --- actions ------------------------------------------------------------------------
+
+    def _copy_magnet(self) -> None:
+        if self.torrent is not None:
+            QGuiApplication.clipboard().setText(self.torrent.magnet)
+            self.message.setText("Magnet copied.")
+
+    def _open_magnet(self) -> None:
+        if self.torrent is not None and not QDesktopServices.openUrl(QUrl(self.torrent.magnet)):
+            self.message.setText("No torrent client is set to open magnet links.")
+
+    def _open_source(self) -> None:
+        url = self._source_url()
+        if url is not None:
+            QDesktopServices.openUrl(QUrl(url))
+
+    def _save_torrent(self) -> None:
+        torrent = self.torrent
+        if torrent is None or not torrent.has_metainfo:
+            return
+        suggested = f"{_file_name(torrent.summary.title)}.torrent"
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Save .torrent", suggested, "Torrent files (*.torrent)"
+        )
+        if not path:
+            return
+        info_hash = torrent.summary.info_hash
+        self._bridge.call(
+            lambda services: services.search.metainfo(info_hash),
+            lambda data: self._write(Path(path), data),
+            self._failed,
+        )
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            self.message.setText(f"Could not save {path.name}: {exc.strerror or exc}")
+            return
+        self.message.setText(f"Saved {path.name}.")
+
+    # --- showing ------------------------------------------------------------------------
+
+    def _show(self, torrent: Torrent) -> None:
+        self.torrent = torrent
+        hit = torrent.summary
+        self.title.setText(hit.title)
+        self.facts.setText(_facts(hit, len(torrent.files)))
+        self.files.set_files(torrent.files)
+        self.sightings.setText(_sightings(torrent.sightings))
+        self.description.setPlainText(torrent.description or "")
+        self.message.setText("")
+        self._enable(torrent)
+
+    def _failed(self, error: MinatoError) -> None:
+        self.message.setText(error.user_message)
+
+    def _enable(self, torrent: Torrent | None) -> None:
+        known = torrent is not None
+        self.copy_magnet.setEnabled(known)
+        self.open_magnet.setEnabled(known)
+        self.save_torrent.setEnabled(known and torrent is not None and torrent.has_metainfo)
+        self.open_source.setEnabled(self._source_url() is not None)
+
+    def _source_url(self) -> str | None:
+        if self.torrent is None:
+            return None
+        return next((s.source_url for s in self.torrent.sightings if s.source_url), None)
+
+    def _layout(self) -> None:
+        actions = QHBoxLayout()
+        for button in (self.copy_magnet, self.open_magnet, self.save_torrent, self.open_source):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        files = QTableView()
+        files.setModel(self.files)
+        files.verticalHeader().setVisible(False)
+        files.verticalHeader().setDefaultSectionSize(22)
+        files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.files_table = files
+        pages = QTabWidget()
+        pages.addTab(files, "Files")
+        pages.addTab(self.description, "Description")
+        column = QVBoxLayout(self)
+        column.addWidget(self.title)
+        column.addWidget(self.facts)
+        column.addWidget(self.sightings)
+        column.addLayout(actions)
+        column.addWidget(self.message)
+        column.addWidget(pages, 1)
+
+
+def _facts(hit: TorrentSummary, files: int) -> str:
+    """Size, swarm, kind and what the classifier and enrichment found, on one line."""
+    parts = [human_size(hit.size, "size unknown"), f"{hit.seeders or 0} seeders"]
+    parts.append(f"{hit.leechers or 0} leechers")
+    parts.append(f"{files} files" if files else "files unknown (magnet only)")
+    if hit.kind is not None:
+        parts.append(hit.kind.value + (f" ({hit.category})" if hit.category else ""))
+    if hit.season is not None:
+        episode = f"E{hit.episode:02d}" if hit.episode is not None else ""
+        parts.append(f"S{hit.season:02d}{episode}")
+    parsed = (hit.year, hit.resolution, hit.video_codec, hit.audio, hit.media_source)
+    parts.extend(str(value) for value in parsed if value)
+    if hit.release_group:
+        parts.append(f"group {hit.release_group}")
+    if hit.languages:
+        parts.append(", ".join(hit.languages))
+    ids = [f"{label} {getattr(hit, field)}" for label, field in _ID_FIELDS if getattr(hit, field)]
+    return " · ".join(parts + ids)
+
+
+def _sightings(sightings: tuple[Sighting, ...]) -> str:
+    """Where it was seen, as links when the source gave a page."""
+    if not sightings:
+        return "Seen by: nobody yet"
+    items = []
+    for seen in sightings:
+        swarm = f" ({seen.seeders or 0}/{seen.leechers or 0})" if seen.seeders is not None else ""
+        name = html.escape(seen.source)
+        if seen.source_url and seen.source_url.startswith(("http://", "https://")):
+            name = f'<a href="{html.escape(seen.source_url)}">{name}</a>'
+        items.append(f"{name}{swarm}, {seen.seen_at:%Y-%m-%d}")
+    return "Seen by: " + "; ".join(items)
+
+
+def _file_name(title: str) -> str:
+    """A title made safe as a file name on every system."""
+    safe = "".join(c if c.isalnum() or c in " ._-()[]" else "_" for c in title).strip(" .")
+    return safe[:150] or "torrent"
