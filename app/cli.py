@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -272,22 +273,31 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
 
     core = Core.open(settings, catalog=args.catalog)
     engine = EngineThread()
+    server_url: concurrent.futures.Future[str] = concurrent.futures.Future()
     try:
         core.index.ensure_writable()  # a running `minato serve` on this data dir stops us here
-        engine.start(lambda: _serve_beside_window(core, settings))
-        return run_window(core.services, engine)
+        engine.start(lambda: _serve_beside_window(core, settings, server_url))
+        return run_window(core.services, engine, server_url=server_url)
     finally:
         engine.stop()
         core.close()
         log.info("stopped")
 
 
-async def _serve_beside_window(core: Core, settings: Settings) -> None:
+async def _serve_beside_window(
+    core: Core, settings: Settings, server_url: concurrent.futures.Future[str]
+) -> None:
     """The server and the engine's background work, until the window's exit cancels them."""
     await _first_key(core)
     app = make_app(core.services, max_body_bytes=settings.server.max_body_bytes)
-    runner, port = await start_server(app, settings.server.host, settings.server.port)
-    print(f"Minato {__version__} serving on http://{settings.server.host}:{port}", file=sys.stderr)
+    try:
+        runner, port = await start_server(app, settings.server.host, settings.server.port)
+    except BaseException as exc:
+        server_url.set_exception(exc)
+        raise
+    url = f"http://{settings.server.host}:{port}"
+    server_url.set_result(url)
+    print(f"Minato {__version__} serving on {url}", file=sys.stderr)
     try:
         await core.run()
     finally:

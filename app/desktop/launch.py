@@ -8,6 +8,7 @@ last window closes.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import signal
 import sys
 from collections.abc import Callable
@@ -29,6 +30,7 @@ def run_window(
     services: Services,
     engine: EngineThread,
     *,
+    server_url: concurrent.futures.Future[str] | None = None,
     on_shown: Callable[[MainWindow], None] | None = None,
 ) -> int:
     """Show the window over the running engine; block until it is closed.
@@ -36,6 +38,7 @@ def run_window(
     Args:
         services: the engine's services (the bridge's only door into it).
         engine: the thread the engine runs on.
+        server_url: resolves to the HTTP server's base URL once it listens.
         on_shown: called with the window once shown (tests drive it from there).
     """
     existing = QApplication.instance()
@@ -43,7 +46,7 @@ def run_window(
     app.setApplicationName("Minato")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(CoreBridge(services, engine))
+    window = MainWindow(CoreBridge(services, engine), server_url)
     window.show()
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)

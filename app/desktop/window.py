@@ -1,15 +1,18 @@
 """The main window: the views as tabs, the keyboard shortcuts, and what closing does.
 
-Views are added here as they are built (search now; crawlers, monitor, keys and
-settings next). Ctrl+F and Ctrl+L put the cursor in the search bar from anywhere.
+Views are added here as they are built (search and API keys now; crawlers, monitor,
+re-index and settings next). Ctrl+F and Ctrl+L put the cursor in the search bar from anywhere.
 """
 
 from __future__ import annotations
+
+import concurrent.futures
 
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from app.desktop.bridge import CoreBridge
+from app.desktop.keys_view import KeysView
 from app.desktop.search_view import SearchView
 
 WINDOW_TITLE = "Minato"
@@ -18,13 +21,18 @@ WINDOW_TITLE = "Minato"
 class MainWindow(QMainWindow):
     """Minato's window over one engine bridge."""
 
-    def __init__(self, bridge: CoreBridge) -> None:
+    def __init__(
+        self, bridge: CoreBridge, server_url: concurrent.futures.Future[str] | None = None
+    ) -> None:
+        """Build the tabs; `server_url` resolves once the HTTP server listens."""
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1100, 700)
         self.search = SearchView(bridge)
+        self.keys = KeysView(bridge, server_url)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.search, "Search")
+        self.tabs.addTab(self.keys, "API keys")
         self.setCentralWidget(self.tabs)
         for keys in ("Ctrl+F", "Ctrl+L"):
             QShortcut(QKeySequence(keys), self, self.focus_search)

@@ -1,0 +1,215 @@
+"""API keys: generate one (its secret shown once, ready to copy), list them, revoke them.
+
+With the Torznab URL Sonarr and Radarr need, ready to copy. Secrets are never stored
+in clear: after the panel showing a new key is closed, only its prefix remains.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from datetime import datetime
+from typing import Any, Final
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.bridge import CoreBridge
+from engine.errors import MinatoError
+from engine.models import ApiKeyInfo, NewApiKey
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS: Final = ("Name", "Prefix", "Created", "Last used", "State")
+
+
+class KeysModel(QAbstractTableModel):
+    """Every key, oldest first: name, prefix, created, last used, active or revoked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: tuple[ApiKeyInfo, ...] = ()
+
+    def set_keys(self, keys: list[ApiKeyInfo]) -> None:
+        """Show `keys`."""
+        self.beginResetModel()
+        self._keys = tuple(keys)
+        self.endResetModel()
+
+    def key(self, row: int) -> ApiKeyInfo:
+        """The key shown at `row`."""
+        return self._keys[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """One row a key."""
+        return 0 if parent.isValid() else len(self._keys)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Name, prefix, created, last used, state."""
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """A key's cell; the secret is never among them, only its first 8 characters."""
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return None
+        key = self._keys[index.row()]
+        return (
+            key.name,
+            f"{key.prefix}…",
+            _when(key.created_at),
+            _when(key.last_used_at) or "never",
+            "revoked" if key.revoked_at is not None else "active",
+        )[index.column()]
+
+
+class KeysView(QWidget):
+    """The keys tab."""
+
+    _url_known = Signal(str)
+
+    def __init__(
+        self, bridge: CoreBridge, server_url: concurrent.futures.Future[str] | None = None
+    ) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self.torznab_url = QLineEdit(readOnly=True, placeholderText="the server is starting…")
+        self.copy_url = QPushButton("Copy")
+        self.name = QLineEdit(placeholderText="what the key is for, e.g. sonarr")
+        self.generate = QPushButton("Generate key")
+        self.new_secret = QLineEdit(readOnly=True)
+        self.copy_secret = QPushButton("Copy key")
+        self.new_note = QLabel("")
+        self.model = KeysModel()
+        self.table = QTableView()
+        self.revoke = QPushButton("Revoke selected key…")
+        self.message = QLabel("")
+        self._layout()
+        self._show_new(None)
+        self.copy_url.clicked.connect(lambda: _copy(self.torznab_url.text()))
+        self.copy_secret.clicked.connect(lambda: _copy(self.new_secret.text()))
+        self.generate.clicked.connect(self._generate)
+        self.name.returnPressed.connect(self._generate)
+        self.revoke.clicked.connect(self._revoke)
+        self._url_known.connect(lambda url: self.torznab_url.setText(f"{url}/torznab/all"))
+        if server_url is not None:
+            server_url.add_done_callback(self._server_started)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Load the list of keys."""
+        self._bridge.call(lambda services: services.keys.list_all(), self._listed, self._failed)
+
+    # --- actions ------------------------------------------------------------------------
+
+    def _generate(self) -> None:
+        name = self.name.text().strip()
+        if not name:
+            self.message.setText("Name the key first (what will use it: sonarr, radarr…).")
+            return
+        self._bridge.call(lambda services: services.keys.create(name), self._created, self._failed)
+
+    def _revoke(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.message.setText("Select the key to revoke.")
+            return
+        key = self.model.key(rows[0].row())
+        if key.revoked_at is not None:
+            self.message.setText(f"{key.name!r} is already revoked.")
+            return
+        answer = QMessageBox.question(
+            self,
+            "Revoke key",
+            f"Revoke {key.name!r} ({key.prefix}…)? Whatever uses it stops working at once.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        ref = str(key.id)
+        self._bridge.call(
+            lambda services: services.keys.revoke(ref),
+            lambda _keys: self._revoked(key),
+            self._failed,
+        )
+
+    # --- answers ------------------------------------------------------------------------
+
+    def _listed(self, keys: list[ApiKeyInfo]) -> None:
+        self.model.set_keys(keys)
+
+    def _created(self, new: NewApiKey) -> None:
+        self.name.clear()
+        self._show_new(new)
+        self.message.setText("")
+        self.refresh()
+
+    def _revoked(self, key: ApiKeyInfo) -> None:
+        self.message.setText(f"Revoked {key.name!r}.")
+        self.refresh()
+
+    def _failed(self, error: MinatoError) -> None:
+        self.message.setText(error.user_message)
+
+    def _server_started(self, future: concurrent.futures.Future[str]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._url_known.emit(future.result())  # from the engine thread: queued to the GUI
+
+    def _show_new(self, new: NewApiKey | None) -> None:
+        shown = new is not None
+        self.new_secret.setText(new.secret if new is not None else "")
+        self.new_note.setText(
+            f"New key {new.info.name!r}: copy it now, it is not shown again." if new else ""
+        )
+        for widget in (self.new_secret, self.copy_secret, self.new_note):
+            widget.setVisible(shown)
+
+    def _layout(self) -> None:
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        url_row = QHBoxLayout()
+        url_row.addWidget(QLabel("Torznab URL for Sonarr, Radarr, Prowlarr:"))
+        url_row.addWidget(self.torznab_url, 1)
+        url_row.addWidget(self.copy_url)
+        make_row = QHBoxLayout()
+        make_row.addWidget(self.name, 1)
+        make_row.addWidget(self.generate)
+        secret_row = QHBoxLayout()
+        secret_row.addWidget(self.new_secret, 1)
+        secret_row.addWidget(self.copy_secret)
+        column = QVBoxLayout(self)
+        column.addLayout(url_row)
+        column.addLayout(make_row)
+        column.addWidget(self.new_note)
+        column.addLayout(secret_row)
+        column.addWidget(self.table, 1)
+        column.addWidget(self.revoke)
+        column.addWidget(self.message)
+
+
+def _copy(text: str) -> None:
+    if text:
+        QGuiApplication.clipboard().setText(text)
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,44 @@
+"""The window as `minato` opens it: its tabs, its shortcuts, and closing it returns."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+from PySide6.QtGui import QShortcut
+from pytestqt.qtbot import QtBot
+
+from app.desktop.launch import run_window
+from app.desktop.window import MainWindow
+from tests.app.desktop.conftest import EngineFactory
+
+
+def test_the_window_opens_with_its_tabs_and_closing_it_returns(
+    qtbot: QtBot, start_engine: EngineFactory
+) -> None:
+    engine = start_engine()
+    url: concurrent.futures.Future[str] = concurrent.futures.Future()
+    url.set_result("http://127.0.0.1:9797")
+    seen: dict[str, object] = {}
+
+    def drive(window: MainWindow) -> None:
+        seen["tabs"] = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+        seen["title"] = window.windowTitle()
+        shortcuts = {s.key().toString(): s for s in window.findChildren(QShortcut)}
+        seen["shortcuts"] = sorted(k for k in shortcuts if k.startswith("Ctrl"))
+        window.tabs.setCurrentWidget(window.keys)
+        window.search.search_box.setText("dune")
+        shortcuts["Ctrl+L"].activated.emit()  # offscreen windows get no key focus to press it
+        seen["current"] = window.tabs.currentWidget() is window.search
+        seen["selected"] = window.search.search_box.selectedText()
+        window.close()
+
+    code = run_window(engine.core.services, engine.thread, server_url=url, on_shown=drive)
+
+    assert code == 0
+    assert seen == {
+        "tabs": ["Search", "API keys"],
+        "shortcuts": ["Ctrl+F", "Ctrl+L"],
+        "title": "Minato",
+        "current": True,
+        "selected": "dune",
+    }
