@@ -1,7 +1,8 @@
-"""The main window: the views as tabs, the keyboard shortcuts, and what closing does.
+"""The main window: the views as tabs, and the keyboard shortcuts.
 
-Views are added here as they are built (search and API keys now; crawlers, monitor,
-re-index and settings next). Ctrl+F and Ctrl+L put the cursor in the search bar from anywhere.
+Views are added here as they are built (search, crawlers and API keys now; monitor,
+re-index, settings and the tray next). Ctrl+F and Ctrl+L put the cursor in the search
+bar from anywhere.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from app.desktop.bridge import CoreBridge
+from app.desktop.crawlers_view import CrawlersView
 from app.desktop.keys_view import KeysView
 from app.desktop.search_view import SearchView
 
@@ -29,9 +31,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1100, 700)
         self.search = SearchView(bridge)
+        self.crawlers = CrawlersView(bridge)
         self.keys = KeysView(bridge, server_url)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.search, "Search")
+        self.tabs.addTab(self.crawlers, "Crawlers")
         self.tabs.addTab(self.keys, "API keys")
         self.setCentralWidget(self.tabs)
         for keys in ("Ctrl+F", "Ctrl+L"):

@@ -1,0 +1,181 @@
+"""The crawlers tab: every source's state and figures, live, with start (run now) and stop.
+
+Refreshed every two seconds from the running scheduler (on the engine's thread, where
+its state lives). Starting a stopped or idle crawler runs it at once; stopping cancels
+a crawl under way; both choices survive a restart, as through the HTTP API.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.results_model import age
+from engine.errors import MinatoError
+from engine.services import Services
+from engine.services.crawlers import CrawlerStatus
+
+Index = QModelIndex | QPersistentModelIndex
+REFRESH_MS: Final = 2000
+COLUMNS: Final = ("Source", "State", "Heartbeat", "Last run new/seen", "Total", "Runs", "Next run")
+
+
+async def _statuses(services: Services) -> list[CrawlerStatus]:
+    return services.crawlers.statuses()
+
+
+class CrawlersModel(QAbstractTableModel):
+    """One row a source; the last error (or state message) as the row's tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: tuple[CrawlerStatus, ...] = ()
+        self._now = datetime.now(UTC)
+
+    def set_statuses(self, statuses: list[CrawlerStatus]) -> None:
+        """Show `statuses`, keeping rows in place when the same sources come back."""
+        self._now = datetime.now(UTC)
+        fresh = tuple(statuses)
+        if [s.source for s in fresh] == [s.source for s in self._rows]:
+            self._rows = fresh
+            if fresh:  # same rows: repaint the cells, keep the selection
+                last = self.index(len(fresh) - 1, len(COLUMNS) - 1)
+                self.dataChanged.emit(self.index(0, 0), last)
+            return
+        self.beginResetModel()
+        self._rows = fresh
+        self.endResetModel()
+
+    def status(self, row: int) -> CrawlerStatus:
+        """The status shown at `row`."""
+        return self._rows[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """One row a source."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Source, state, heartbeat, last run, total, runs, next run."""
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """A cell, or the row's last error / state message as its tooltip."""
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        status = self._rows[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return status.last_error or status.message
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return self._cell(status, index.column())
+
+    def _cell(self, status: CrawlerStatus, column: int) -> str:
+        match column:
+            case 0:
+                return status.source
+            case 1:
+                note = status.message or status.last_error
+                return f"{status.state.value} ({note})" if note else status.state.value
+            case 2:
+                heartbeat = age(status.last_heartbeat, self._now)
+                return f"{heartbeat} ago" if heartbeat and heartbeat != "now" else heartbeat
+            case 3:
+                return f"{status.items_new:,} / {status.items_seen:,}" if status.runs else ""
+            case 4:
+                return f"{status.items_total:,}"
+            case 5:
+                return str(status.runs)
+            case _:
+                if status.next_run_at is None:
+                    return ""
+                return f"{status.next_run_at:%H:%M:%S} UTC"
+
+
+class CrawlersView(QWidget):
+    """The table of sources and the buttons acting on the selected one."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._refreshing: Ticket | None = None
+        self.model = CrawlersModel()
+        self.table = QTableView()
+        self.start = QPushButton("Start / run now")
+        self.stop = QPushButton("Stop")
+        self.message = QLabel("")
+        self._layout()
+        self.start.clicked.connect(lambda: self._act("start"))
+        self.stop.clicked.connect(lambda: self._act("stop"))
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Load every source's status (skipped while the previous load is still out)."""
+        if self._refreshing is not None and not self._refreshing.done:
+            return
+        self._refreshing = self._bridge.call(_statuses, self.model.set_statuses, self._failed)
+
+    def selected(self) -> CrawlerStatus | None:
+        """The source of the selected row, if any."""
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.status(rows[0].row()) if rows else None
+
+    def _act(self, action: str) -> None:
+        status = self.selected()
+        if status is None:
+            self.message.setText("Select a source first.")
+            return
+        source = status.source
+
+        async def act(services: Services) -> CrawlerStatus:
+            crawlers = services.crawlers
+            return await (crawlers.start(source) if action == "start" else crawlers.stop(source))
+
+        self._bridge.call(act, lambda done: self._acted(action, done), self._failed)
+
+    def _acted(self, action: str, status: CrawlerStatus) -> None:
+        verb = "started" if action == "start" else "stopped"
+        self.message.setText(f"{status.source} {verb}: {status.state.value}")
+        self.refresh()
+
+    def _failed(self, error: MinatoError) -> None:
+        self.message.setText(error.user_message)
+
+    def _layout(self) -> None:
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start)
+        buttons.addWidget(self.stop)
+        buttons.addStretch(1)
+        column = QVBoxLayout(self)
+        column.addWidget(self.table, 1)
+        column.addLayout(buttons)
+        column.addWidget(self.message)
