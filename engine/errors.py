@@ -7,6 +7,7 @@
   + StoreError                the database failed or is unreachable
   + SearchIndexError          the search backend failed
     - IndexBusy               another process holds the embedded index for writing
+    - RebuildCancelled        a re-index was cancelled before the end
   + NotFound                  an info hash or key that does not exist
   + EnrichmentError           TMDb, AniList or MusicBrainz failed; carries `service`
     - ServiceUnavailable      offline, DNS, timeout, refused, 5xx, not JSON: pause, retry later
@@ -85,6 +86,16 @@ class IndexBusy(SearchIndexError):
 
     http_status = 409
     error_type = "index_busy"
+
+
+class RebuildCancelled(SearchIndexError):
+    """A re-index was cancelled: the index holds part of the torrents until the next one.
+
+    The index stays marked for rebuilding, so the next start (or re-index) completes it.
+    """
+
+    error_type = "rebuild_cancelled"
+    http_status = 409
 
 
 class DisabledBySettings(ConfigError):

@@ -1,7 +1,7 @@
 """The main window: the views as tabs, and the keyboard shortcuts.
 
-Views are added here as they are built (search, crawlers and API keys now; monitor,
-re-index, settings and the tray next). Ctrl+F and Ctrl+L put the cursor in the search
+Views are added here as they are built (search, crawlers, index and API keys now;
+monitor charts, settings and the tray next). Ctrl+F and Ctrl+L put the cursor in the search
 bar from anywhere.
 """
 
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from app.desktop.bridge import CoreBridge
 from app.desktop.crawlers_view import CrawlersView
+from app.desktop.index_view import IndexView
 from app.desktop.keys_view import KeysView
 from app.desktop.search_view import SearchView
 
@@ -32,10 +33,12 @@ class MainWindow(QMainWindow):
         self.resize(1100, 700)
         self.search = SearchView(bridge)
         self.crawlers = CrawlersView(bridge)
+        self.index = IndexView(bridge)
         self.keys = KeysView(bridge, server_url)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.search, "Search")
         self.tabs.addTab(self.crawlers, "Crawlers")
+        self.tabs.addTab(self.index, "Index")
         self.tabs.addTab(self.keys, "API keys")
         self.setCentralWidget(self.tabs)
         for keys in ("Ctrl+F", "Ctrl+L"):

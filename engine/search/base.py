@@ -46,5 +46,8 @@ class SearchIndex(Protocol):
     def mark_rebuilt(self) -> None:
         """Record that the caller refilled the index from the database."""
 
+    def mark_stale(self) -> None:
+        """Record that the index must be refilled from the database (`needs_rebuild`)."""
+
     def close(self) -> None:
         """Release files, locks and threads."""

@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from engine.errors import IndexBusy, MinatoError
+from engine.errors import IndexBusy, MinatoError, RebuildCancelled
 from engine.models import ProgressCallback
 from engine.search.base import SearchIndex
 from engine.store.batches import in_chunks
@@ -124,22 +124,42 @@ class IndexDrainer:
             self._index.reload()
             return 0
 
-    def rebuild(self, progress: ProgressCallback | None = None, page: int = 5000) -> int:
+    def rebuild(
+        self,
+        progress: ProgressCallback | None = None,
+        page: int = 5000,
+        cancel: threading.Event | None = None,
+    ) -> int:
         """Clear the index and refill it from every torrent in the database.
 
         Outbox rows queued before the rebuild started are covered by it and
         removed; rows queued during it stay for the next drain.
+
+        Args:
+            progress: told (done, total) after every page.
+            page: torrents indexed per step.
+            cancel: set from another thread to stop between two pages.
+
+        Raises:
+            RebuildCancelled: `cancel` was set; the index holds the pages done so far
+                and stays marked for rebuilding (the next start completes it).
         """
         with self._lock:
             with self._reader.connect() as conn:
                 total = torrent_count(conn)
                 covered = conn.execute(select(func.max(index_outbox.c.id))).scalar_one()
+            self._index.mark_stale()  # a crash or a cancel from here on: the next start redoes it
             self._index.clear()
             done = 0
             if progress:
                 progress(0, total)
             with self._reader.connect() as conn:
                 for hashes in hash_pages(conn, page):
+                    if cancel is not None and cancel.is_set():
+                        raise RebuildCancelled(
+                            f"re-index cancelled after {done:,} of {total:,} torrents; "
+                            "the search index is incomplete until the next re-index or start"
+                        )
                     self._index.upsert(index_documents(conn, hashes))
                     done += len(hashes)
                     if progress:

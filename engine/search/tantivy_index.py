@@ -144,6 +144,11 @@ class TantivyIndex:
         """Tell the index that the caller refilled it from the database."""
         (self.path / _REBUILD_MARKER).unlink(missing_ok=True)
 
+    def mark_stale(self) -> None:
+        """Record that a refill from the database is due (survives a crash or a cancel)."""
+        with _failures("mark"):
+            (self.path / _REBUILD_MARKER).touch()
+
     def ensure_settings(self) -> None:
         """Recreate the index if its folder vanished; otherwise nothing (idempotent)."""
         with self._lock, _failures("open"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 
@@ -59,9 +60,15 @@ class StatusService:
             enrichment=tuple(self._enrichment()) if self._enrichment else (),
         )
 
-    def reindex(self, progress: ProgressCallback | None = None) -> int:
-        """Rebuild the search index from the database; returns torrents indexed."""
-        return self._drainer.rebuild(progress)
+    def reindex(
+        self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> int:
+        """Rebuild the search index from the database; returns torrents indexed.
+
+        Raises:
+            RebuildCancelled: `cancel` was set before the end (the next start completes it).
+        """
+        return self._drainer.rebuild(progress, cancel=cancel)
 
     def reclassify(self, progress: ProgressCallback | None = None) -> tuple[int, int]:
         """Run the classifier again over every torrent; returns (examined, changed)."""

@@ -7,6 +7,7 @@ outbox acknowledgement, the index converges on the database without duplicates.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, delete, func, select
 
+from engine.errors import RebuildCancelled
 from engine.models import (
     Classification,
     ClassifiedRecord,
@@ -271,6 +273,28 @@ def test_rebuild_keeps_rows_queued_while_it_runs(
     drainer.drain_all()
     assert set(search(index)) == {MATRIX, OFFICE, DUNE, UBUNTU}
     assert documents(index) == 4
+
+
+def test_a_cancelled_rebuild_stops_between_pages_and_the_next_one_completes(
+    database: Database, writer: Writer, index: TantivyIndex, drainer: IndexDrainer
+) -> None:
+    store(writer, *(rec(h) for h in CATALOGUE))
+    drainer.rebuild()
+    assert not index.needs_rebuild
+    cancel = threading.Event()
+
+    def progress(done: int, _total: int) -> None:
+        if done == 2:  # the user presses Cancel after the first page
+            cancel.set()
+
+    with pytest.raises(RebuildCancelled, match="after 2 of 5 torrents"):
+        drainer.rebuild(progress, page=2, cancel=cancel)
+
+    assert documents(index) == 2  # what was done so far stays searchable
+    assert index.needs_rebuild  # and the next start (or re-index) knows to finish it
+    assert drainer.rebuild(page=2) == 5
+    assert not index.needs_rebuild
+    assert set(search(index)) == set(CATALOGUE)
 
 
 def test_rebuild_of_an_empty_database(

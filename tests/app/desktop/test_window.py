@@ -36,7 +36,7 @@ def test_the_window_opens_with_its_tabs_and_closing_it_returns(
 
     assert code == 0
     assert seen == {
-        "tabs": ["Search", "Crawlers", "API keys"],
+        "tabs": ["Search", "Crawlers", "Index", "API keys"],
         "shortcuts": ["Ctrl+F", "Ctrl+L"],
         "title": "Minato",
         "current": True,
