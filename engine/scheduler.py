@@ -342,16 +342,28 @@ class Scheduler:
             return
         finally:
             self._crawls.pop(source.id, None)
-        await self._finished(source.id, began, result, state=CrawlerState.IDLE)
         every = source.every_s if source.every_s is not None else self._continuous_pause
-        await self._set(source.id, next_run_at=datetime.now(UTC) + timedelta(seconds=every))
+        await self._finished(  # one update: nobody sees the run counted without its next one
+            source.id,
+            began,
+            result,
+            state=CrawlerState.IDLE,
+            next_run_at=datetime.now(UTC) + timedelta(seconds=every),
+        )
 
     async def _finished(
-        self, source: str, began: float, result: RunResult, *, state: CrawlerState | None
+        self,
+        source: str,
+        began: float,
+        result: RunResult,
+        *,
+        state: CrawlerState | None,
+        next_run_at: datetime | None = None,
     ) -> None:
         status = self._status[source]
         await self._set(
             source,
+            next_run_at=next_run_at if next_run_at is not None else status.next_run_at,
             state=state or status.state,
             finished_at=datetime.now(UTC),
             last_heartbeat=datetime.now(UTC),
