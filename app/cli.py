@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.dht_cli import ask_server, describe
 from app.formatting import human_size
@@ -28,12 +28,15 @@ from engine.config import Settings, default_config_path, load_settings, masked
 from engine.core import Core
 from engine.errors import ConfigError, IndexBusy, MinatoError
 from engine.logs import configure_logging
-from engine.models import IngestReport, LiveMode, SearchPage, SearchQuery
+from engine.models import IngestReport, LiveMode, NewApiKey, SearchPage, SearchQuery
 from engine.services import parse_search_params
 from engine.services.crawlers import CrawlReport
 from engine.services.keys import ensure_internal_secret
 from engine.sources.catalog import load_catalog
 from server.app import make_app, start_server
+
+if TYPE_CHECKING:  # the window's types: Qt is imported only when the window opens
+    from app.desktop.welcome import Startup
 from server.render import crawler_json, dht_json, page_json, source_outcome_json
 
 log = logging.getLogger("minato")
@@ -270,33 +273,42 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
     """
     from app.desktop.engine_thread import EngineThread
     from app.desktop.launch import run_window
+    from app.desktop.welcome import Startup
 
     core = Core.open(settings, catalog=args.catalog)
     engine = EngineThread()
-    server_url: concurrent.futures.Future[str] = concurrent.futures.Future()
+    startup = Startup(
+        data_dir=str(settings.data_path()),
+        server_url=concurrent.futures.Future(),
+        first_key=concurrent.futures.Future(),
+    )
     try:
         core.index.ensure_writable()  # a running `minato serve` on this data dir stops us here
-        engine.start(lambda: _serve_beside_window(core, settings, server_url))
-        return run_window(core.services, engine, server_url=server_url)
+        engine.start(lambda: _serve_beside_window(core, settings, startup))
+        return run_window(core.services, engine, startup=startup)
     finally:
         engine.stop()
         core.close()
         log.info("stopped")
 
 
-async def _serve_beside_window(
-    core: Core, settings: Settings, server_url: concurrent.futures.Future[str]
-) -> None:
-    """The server and the engine's background work, until the window's exit cancels them."""
-    await _first_key(core)
-    app = make_app(core.services, max_body_bytes=settings.server.max_body_bytes)
+async def _serve_beside_window(core: Core, settings: Settings, startup: Startup) -> None:
+    """The server and the engine's background work, until the window's exit cancels them.
+
+    Tells the window, through `startup`, the key made on a first start and the
+    server's URL once it listens (or the error that kept it from listening).
+    """
     try:
+        startup.first_key.set_result(await _first_key(core))
+        app = make_app(core.services, max_body_bytes=settings.server.max_body_bytes)
         runner, port = await start_server(app, settings.server.host, settings.server.port)
     except BaseException as exc:
-        server_url.set_exception(exc)
+        for future in (startup.first_key, startup.server_url):
+            if not future.done():
+                future.set_exception(exc)
         raise
     url = f"http://{settings.server.host}:{port}"
-    server_url.set_result(url)
+    startup.server_url.set_result(url)
     print(f"Minato {__version__} serving on {url}", file=sys.stderr)
     try:
         await core.run()
@@ -311,16 +323,20 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-async def _first_key(core: Core) -> None:
-    """On a fresh install, make one API key so Sonarr & co. can connect; shown once."""
+async def _first_key(core: Core) -> NewApiKey | None:
+    """On a fresh install, make one API key so Sonarr & co. can connect; shown once.
+
+    Returns the new key, or None when one exists already (not a first start).
+    """
     if any(k.revoked_at is None for k in await core.services.keys.list_all()):
-        return
+        return None
     new = await core.services.keys.create("default")
     print(
         "First start: created API key 'default' (shown only now; "
         f"`minato keys create` makes more):\n{new.secret}",
         file=sys.stderr,
     )
+    return new
 
 
 # --- keys --------------------------------------------------------------------------------------

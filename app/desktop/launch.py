@@ -8,7 +8,6 @@ last window closes.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import signal
 import sys
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.desktop.bridge import CoreBridge
 from app.desktop.engine_thread import EngineThread
+from app.desktop.welcome import Startup
 from app.desktop.window import MainWindow
 from engine.services import Services
 
@@ -30,7 +30,7 @@ def run_window(
     services: Services,
     engine: EngineThread,
     *,
-    server_url: concurrent.futures.Future[str] | None = None,
+    startup: Startup | None = None,
     on_shown: Callable[[MainWindow], None] | None = None,
 ) -> int:
     """Show the window over the running engine; block until it is closed.
@@ -38,7 +38,7 @@ def run_window(
     Args:
         services: the engine's services (the bridge's only door into it).
         engine: the thread the engine runs on.
-        server_url: resolves to the HTTP server's base URL once it listens.
+        startup: what the engine's start learns: the server's URL, the first key.
         on_shown: called with the window once shown (tests drive it from there).
     """
     existing = QApplication.instance()
@@ -46,7 +46,7 @@ def run_window(
     app.setApplicationName("Minato")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(CoreBridge(services, engine), server_url)
+    window = MainWindow(CoreBridge(services, engine), startup)
     window.show()
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)

@@ -7,16 +7,15 @@ bar from anywhere.
 
 from __future__ import annotations
 
-import concurrent.futures
-
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.desktop.bridge import CoreBridge
 from app.desktop.crawlers_view import CrawlersView
 from app.desktop.index_view import IndexView
 from app.desktop.keys_view import KeysView
 from app.desktop.search_view import SearchView
+from app.desktop.welcome import Startup, WelcomePanel
 
 WINDOW_TITLE = "Minato"
 
@@ -24,23 +23,28 @@ WINDOW_TITLE = "Minato"
 class MainWindow(QMainWindow):
     """Minato's window over one engine bridge."""
 
-    def __init__(
-        self, bridge: CoreBridge, server_url: concurrent.futures.Future[str] | None = None
-    ) -> None:
-        """Build the tabs; `server_url` resolves once the HTTP server listens."""
+    def __init__(self, bridge: CoreBridge, startup: Startup | None = None) -> None:
+        """Build the tabs; `startup` tells what the engine's start learns (URL, first key)."""
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1100, 700)
         self.search = SearchView(bridge)
         self.crawlers = CrawlersView(bridge)
         self.index = IndexView(bridge)
-        self.keys = KeysView(bridge, server_url)
+        self.keys = KeysView(bridge, startup.server_url if startup else None)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.search, "Search")
         self.tabs.addTab(self.crawlers, "Crawlers")
         self.tabs.addTab(self.index, "Index")
         self.tabs.addTab(self.keys, "API keys")
-        self.setCentralWidget(self.tabs)
+        self.welcome = WelcomePanel(bridge, startup) if startup is not None else None
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        if self.welcome is not None:
+            column.addWidget(self.welcome)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         for keys in ("Ctrl+F", "Ctrl+L"):
             QShortcut(QKeySequence(keys), self, self.focus_search)
 

@@ -8,6 +8,7 @@ from PySide6.QtGui import QShortcut
 from pytestqt.qtbot import QtBot
 
 from app.desktop.launch import run_window
+from app.desktop.welcome import Startup
 from app.desktop.window import MainWindow
 from tests.app.desktop.conftest import EngineFactory
 
@@ -16,13 +17,19 @@ def test_the_window_opens_with_its_tabs_and_closing_it_returns(
     qtbot: QtBot, start_engine: EngineFactory
 ) -> None:
     engine = start_engine()
-    url: concurrent.futures.Future[str] = concurrent.futures.Future()
-    url.set_result("http://127.0.0.1:9797")
+    startup = Startup(
+        data_dir="/tmp/minato-data",
+        server_url=concurrent.futures.Future(),
+        first_key=concurrent.futures.Future(),
+    )
+    startup.server_url.set_result("http://127.0.0.1:9797")
+    startup.first_key.set_result(None)  # not a first start: no welcome
     seen: dict[str, object] = {}
 
     def drive(window: MainWindow) -> None:
         seen["tabs"] = [window.tabs.tabText(i) for i in range(window.tabs.count())]
         seen["title"] = window.windowTitle()
+        seen["welcome"] = window.welcome is not None and window.welcome.isVisible()
         shortcuts = {s.key().toString(): s for s in window.findChildren(QShortcut)}
         seen["shortcuts"] = sorted(k for k in shortcuts if k.startswith("Ctrl"))
         window.tabs.setCurrentWidget(window.keys)
@@ -32,13 +39,14 @@ def test_the_window_opens_with_its_tabs_and_closing_it_returns(
         seen["selected"] = window.search.search_box.selectedText()
         window.close()
 
-    code = run_window(engine.core.services, engine.thread, server_url=url, on_shown=drive)
+    code = run_window(engine.core.services, engine.thread, startup=startup, on_shown=drive)
 
     assert code == 0
     assert seen == {
         "tabs": ["Search", "Crawlers", "Index", "API keys"],
         "shortcuts": ["Ctrl+F", "Ctrl+L"],
         "title": "Minato",
+        "welcome": False,
         "current": True,
         "selected": "dune",
     }
