@@ -8,9 +8,9 @@ a crawl under way; both choices survive a restart, as through the HTTP API.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.results_model import age
+from app.desktop.table_model import RowsModel
 from engine.errors import MinatoError
 from engine.services import Services
 from engine.services.crawlers import CrawlerStatus
 
-Index = QModelIndex | QPersistentModelIndex
 REFRESH_MS: Final = 2000
 COLUMNS: Final = ("Source", "State", "Heartbeat", "Last run new/seen", "Total", "Runs", "Next run")
 
@@ -37,79 +37,52 @@ async def _statuses(services: Services) -> list[CrawlerStatus]:
     return services.crawlers.statuses()
 
 
-class CrawlersModel(QAbstractTableModel):
+class CrawlersModel(RowsModel[CrawlerStatus]):
     """One row a source; the last error (or state message) as the row's tooltip."""
+
+    columns = COLUMNS
 
     def __init__(self) -> None:
         super().__init__()
-        self._rows: tuple[CrawlerStatus, ...] = ()
         self._now = datetime.now(UTC)
 
     def set_statuses(self, statuses: list[CrawlerStatus]) -> None:
-        """Show `statuses`, keeping rows in place when the same sources come back."""
+        """Show `statuses`, keeping rows (and the selection) in place for the same sources."""
         self._now = datetime.now(UTC)
         fresh = tuple(statuses)
-        if [s.source for s in fresh] == [s.source for s in self._rows]:
-            self._rows = fresh
-            if fresh:  # same rows: repaint the cells, keep the selection
-                last = self.index(len(fresh) - 1, len(COLUMNS) - 1)
-                self.dataChanged.emit(self.index(0, 0), last)
+        if not fresh or [s.source for s in fresh] != [s.source for s in self._rows]:
+            self.set_rows(fresh)
             return
-        self.beginResetModel()
-        self._rows = fresh
-        self.endResetModel()
+        self._rows = fresh  # same rows: repaint the cells, keep the selection
+        self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(COLUMNS) - 1))
 
     def status(self, row: int) -> CrawlerStatus:
         """The status shown at `row`."""
-        return self._rows[row]
+        return self.row(row)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """One row a source."""
-        return 0 if parent.isValid() else len(self._rows)
+    def tooltip(self, row: CrawlerStatus, column: int) -> str | None:
+        """The last error, or what the state means."""
+        return row.last_error or row.message
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def cell(self, row: CrawlerStatus, column: int) -> str:
         """Source, state, heartbeat, last run, total, runs, next run."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """A cell, or the row's last error / state message as its tooltip."""
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        status = self._rows[index.row()]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return status.last_error or status.message
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return self._cell(status, index.column())
-
-    def _cell(self, status: CrawlerStatus, column: int) -> str:
         match column:
             case 0:
-                return status.source
+                return row.source
             case 1:
-                note = status.message or status.last_error
-                return f"{status.state.value} ({note})" if note else status.state.value
+                note = row.message or row.last_error
+                return f"{row.state.value} ({note})" if note else row.state.value
             case 2:
-                heartbeat = age(status.last_heartbeat, self._now)
+                heartbeat = age(row.last_heartbeat, self._now)
                 return f"{heartbeat} ago" if heartbeat and heartbeat != "now" else heartbeat
             case 3:
-                return f"{status.items_new:,} / {status.items_seen:,}" if status.runs else ""
+                return f"{row.items_new:,} / {row.items_seen:,}" if row.runs else ""
             case 4:
-                return f"{status.items_total:,}"
+                return f"{row.items_total:,}"
             case 5:
-                return str(status.runs)
+                return str(row.runs)
             case _:
-                if status.next_run_at is None:
-                    return ""
-                return f"{status.next_run_at:%H:%M:%S} UTC"
+                return f"{row.next_run_at:%H:%M:%S} UTC" if row.next_run_at else ""
 
 
 class CrawlersView(QWidget):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.table_model import RowsModel
 from app.formatting import human_size
 from engine.errors import MinatoError
 from engine.models import FileEntry, Sighting, Torrent, TorrentSummary
-
-Index = QModelIndex | QPersistentModelIndex
 
 _ID_FIELDS: Final = (
     ("IMDb", "imdb_id"),
@@ -43,45 +42,15 @@ _ID_FIELDS: Final = (
 )
 
 
-class FilesModel(QAbstractTableModel):
+class FilesModel(RowsModel[FileEntry]):
     """A torrent's files: path and size."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._files: tuple[FileEntry, ...] = ()
+    columns = ("File", "Size")
+    right_aligned = frozenset({1})
 
-    def set_files(self, files: tuple[FileEntry, ...]) -> None:
-        """Show `files` (replacing the previous torrent's)."""
-        self.beginResetModel()
-        self._files = files
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """One row a file."""
-        return 0 if parent.isValid() else len(self._files)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Path and size."""
-        return 0 if parent.isValid() else 2
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return ("File", "Size")[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """A file's path or size."""
-        if not index.isValid() or index.row() >= len(self._files):
-            return None
-        entry = self._files[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return entry.path if index.column() == 0 else human_size(entry.size)
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+    def cell(self, row: FileEntry, column: int) -> str:
+        """The path, or the size for people."""
+        return row.path if column == 0 else human_size(row.size)
 
 
 class DetailsView(QWidget):
@@ -172,7 +141,7 @@ class DetailsView(QWidget):
         hit = torrent.summary
         self.title.setText(hit.title)
         self.facts.setText(_facts(hit, len(torrent.files)))
-        self.files.set_files(torrent.files)
+        self.files.set_rows(torrent.files)
         self.sightings.setText(_sightings(torrent.sightings))
         self.description.setPlainText(torrent.description or "")
         self.message.setText("")

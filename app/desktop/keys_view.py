@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import concurrent.futures
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,58 +26,31 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge
+from app.desktop.table_model import RowsModel
 from engine.errors import MinatoError
 from engine.models import ApiKeyInfo, NewApiKey
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS: Final = ("Name", "Prefix", "Created", "Last used", "State")
 
 
-class KeysModel(QAbstractTableModel):
+class KeysModel(RowsModel[ApiKeyInfo]):
     """Every key, oldest first: name, prefix, created, last used, active or revoked."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._keys: tuple[ApiKeyInfo, ...] = ()
-
-    def set_keys(self, keys: list[ApiKeyInfo]) -> None:
-        """Show `keys`."""
-        self.beginResetModel()
-        self._keys = tuple(keys)
-        self.endResetModel()
+    columns = COLUMNS
 
     def key(self, row: int) -> ApiKeyInfo:
         """The key shown at `row`."""
-        return self._keys[row]
+        return self.row(row)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """One row a key."""
-        return 0 if parent.isValid() else len(self._keys)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        """Name, prefix, created, last used, state."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def cell(self, row: ApiKeyInfo, column: int) -> str:
         """A key's cell; the secret is never among them, only its first 8 characters."""
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
-            return None
-        key = self._keys[index.row()]
         return (
-            key.name,
-            f"{key.prefix}…",
-            _when(key.created_at),
-            _when(key.last_used_at) or "never",
-            "revoked" if key.revoked_at is not None else "active",
-        )[index.column()]
+            row.name,
+            f"{row.prefix}…",
+            _when(row.created_at),
+            _when(row.last_used_at) or "never",
+            "revoked" if row.revoked_at is not None else "active",
+        )[column]
 
 
 class KeysView(QWidget):
@@ -152,7 +125,7 @@ class KeysView(QWidget):
     # --- answers ------------------------------------------------------------------------
 
     def _listed(self, keys: list[ApiKeyInfo]) -> None:
-        self.model.set_keys(keys)
+        self.model.set_rows(keys)
 
     def _created(self, new: NewApiKey) -> None:
         self.name.clear()

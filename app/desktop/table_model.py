@@ -1,0 +1,76 @@
+"""The one shape of every table in the window: a tuple of rows, named columns, a cell per role.
+
+Views ask only for the rows they paint, so a table of thousands of rows costs what
+its visible rows cost. Subclasses say what a cell shows (`cell`), and optionally its
+alignment and tooltip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+Row = TypeVar("Row")
+Index = QModelIndex | QPersistentModelIndex
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+"""Numbers align right, as people compare them."""
+
+
+class RowsModel(QAbstractTableModel, Generic[Row]):
+    """Rows of one type under fixed column titles."""
+
+    columns: tuple[str, ...] = ()
+    right_aligned: frozenset[int] = frozenset()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: tuple[Row, ...] = ()
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        """Show `rows` instead of the current ones (one reset: one repaint)."""
+        self.beginResetModel()
+        self._rows = tuple(rows)
+        self.endResetModel()
+
+    def row(self, index: int) -> Row:
+        """The row shown at `index`."""
+        return self._rows[index]
+
+    def cell(self, row: Row, column: int) -> str:
+        """What a cell shows."""
+        raise NotImplementedError
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """A cell's tooltip; none unless a subclass says so."""
+        return None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """The rows (none under a parent: a flat table)."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """The columns."""
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """A cell's text, alignment or tooltip."""
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row, column = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.right_aligned:
+            return RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltip(row, column)
+        return None
