@@ -90,10 +90,16 @@ class CoreBridge(QObject):
         ticket = Ticket()
 
         async def pump() -> None:
-            async for item in work(self._services):
-                if ticket.cancelled:
-                    break
-                self._item.emit(ticket, on_item, item)
+            items = work(self._services)
+            try:
+                async for item in items:
+                    if ticket.cancelled:
+                        break
+                    self._item.emit(ticket, on_item, item)
+            finally:
+                close = getattr(items, "aclose", None)
+                if close is not None:  # a generator: run its cleanup now, not when collected
+                    await close()
 
         def done(result: None) -> None:
             on_done()
