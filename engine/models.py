@@ -373,6 +373,20 @@ class EngineHealth:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexActivity:
+    """The monitor's figures: new torrents per minute, totals by kind and by source."""
+
+    per_minute: tuple[tuple[datetime, int], ...]
+    """(minute, torrents new to the index), oldest first; quiet minutes are absent."""
+    by_kind: tuple[tuple[str, int], ...]
+    """(kind, torrents), most first; "unclassified" for those without a kind."""
+    by_source: tuple[tuple[str, int], ...]
+    """(source, torrents it reported), most first."""
+    torrents: int
+    index_backlog: int
+
+
 @dataclass(frozen=True, slots=True)
 class EnricherStatus:
     """How one enrichment service is doing: "ok", "paused" (for a while) or "off" (until fixed)."""

@@ -1,7 +1,7 @@
 """The main window: the views as tabs, and the keyboard shortcuts.
 
-Views are added here as they are built (search, crawlers, index and API keys now;
-monitor charts, settings and the tray next). Ctrl+F and Ctrl+L put the cursor in the search
+Views are added here as they are built (search, crawlers, monitor, index and API
+keys now; settings and the tray next). Ctrl+F and Ctrl+L put the cursor in the search
 bar from anywhere.
 """
 
@@ -14,6 +14,7 @@ from app.desktop.bridge import CoreBridge
 from app.desktop.crawlers_view import CrawlersView
 from app.desktop.index_view import IndexView
 from app.desktop.keys_view import KeysView
+from app.desktop.monitor_view import MonitorView
 from app.desktop.search_view import SearchView
 from app.desktop.welcome import Startup, WelcomePanel
 
@@ -30,11 +31,13 @@ class MainWindow(QMainWindow):
         self.resize(1100, 700)
         self.search = SearchView(bridge)
         self.crawlers = CrawlersView(bridge)
+        self.monitor = MonitorView(bridge)
         self.index = IndexView(bridge)
         self.keys = KeysView(bridge, startup.server_url if startup else None)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.search, "Search")
         self.tabs.addTab(self.crawlers, "Crawlers")
+        self.tabs.addTab(self.monitor, "Monitor")
         self.tabs.addTab(self.index, "Index")
         self.tabs.addTab(self.keys, "API keys")
         self.welcome = WelcomePanel(bridge, startup) if startup is not None else None

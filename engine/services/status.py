@@ -6,14 +6,16 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from engine import __version__
-from engine.models import EngineHealth, EnricherStatus, ProgressCallback
+from engine.models import EngineHealth, EnricherStatus, IndexActivity, ProgressCallback
 from engine.reclassify import reclassify_all
 from engine.search.base import SearchIndex
 from engine.search.drainer import IndexDrainer
+from engine.store.activity import index_activity
 from engine.store.enrichment import enrich_backlog
 from engine.store.reads import outbox_size, torrent_count
 from engine.store.writer import Writer
@@ -59,6 +61,15 @@ class StatusService:
             enrich_backlog=lookups,
             enrichment=tuple(self._enrichment()) if self._enrichment else (),
         )
+
+    async def activity(self, hours: float = 1.0) -> IndexActivity:
+        """Torrents indexed per minute over the last `hours`, and totals by kind and source."""
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        return await asyncio.to_thread(self._activity, since)
+
+    def _activity(self, since: datetime) -> IndexActivity:
+        with self._reader.connect() as conn:
+            return index_activity(conn, since)
 
     def reindex(
         self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None

@@ -43,7 +43,7 @@ def test_the_window_opens_with_its_tabs_and_closing_it_returns(
 
     assert code == 0
     assert seen == {
-        "tabs": ["Search", "Crawlers", "Index", "API keys"],
+        "tabs": ["Search", "Crawlers", "Monitor", "Index", "API keys"],
         "shortcuts": ["Ctrl+F", "Ctrl+L"],
         "title": "Minato",
         "welcome": False,

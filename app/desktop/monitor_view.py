@@ -1,0 +1,115 @@
+"""The monitor tab: torrents indexed per minute (last hour or last day), totals, backlog.
+
+The figures come from the database's per-minute counts, so they include what other
+processes wrote (the CLI, remote workers) and survive restarts. Refreshed every 15 s.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
+from PySide6.QtCore import QDateTime, Qt, QTimer
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.desktop.bridge import CoreBridge, Ticket
+from engine.errors import MinatoError
+from engine.models import IndexActivity
+
+REFRESH_MS: Final = 15_000
+_SPANS: Final = (("Last hour", 1.0), ("Last day", 24.0))
+_TOP: Final = 6
+"""Kinds and sources named in the totals line; the rest are summed."""
+
+
+class MonitorView(QWidget):
+    """The per-minute chart, the span chooser, and the totals below it."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._loading: Ticket | None = None
+        self.span = QComboBox()
+        for label, hours in _SPANS:
+            self.span.addItem(label, hours)
+        self.series = QLineSeries()
+        self.series.setName("torrents indexed per minute")
+        self.chart = QChart()
+        self.chart.addSeries(self.series)
+        self.chart.legend().setVisible(False)
+        self.chart.setTitle("Torrents indexed per minute")
+        self.time_axis = QDateTimeAxis()
+        self.count_axis = QValueAxis()
+        self.count_axis.setLabelFormat("%d")
+        self.chart.addAxis(self.time_axis, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(self.count_axis, Qt.AlignmentFlag.AlignLeft)
+        self.series.attachAxis(self.time_axis)
+        self.series.attachAxis(self.count_axis)
+        view = QChartView(self.chart)
+        view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.totals = QLabel("")
+        self.totals.setWordWrap(True)
+        self._layout(view)
+        self.span.currentIndexChanged.connect(lambda _index: self.refresh())
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Load the figures for the chosen span (skipped while a load is still out)."""
+        if self._loading is not None and not self._loading.done:
+            return
+        hours = float(self.span.currentData())
+        self._loading = self._bridge.call(
+            lambda services: services.status.activity(hours),
+            lambda activity: self._show(activity, hours),
+            self._failed,
+        )
+
+    def _show(self, activity: IndexActivity, hours: float) -> None:
+        now = datetime.now(UTC)
+        start = now - timedelta(hours=hours)
+        by_minute = dict(activity.per_minute)
+        points = []
+        minute = start.replace(second=0, microsecond=0)
+        while minute <= now:  # quiet minutes are zeros, not gaps
+            points.append((minute, by_minute.get(minute, 0)))
+            minute += timedelta(minutes=1)
+        self.series.clear()
+        for when, count in points:
+            self.series.append(QDateTime(when).toMSecsSinceEpoch(), count)
+        self.time_axis.setRange(QDateTime(start), QDateTime(now))
+        self.time_axis.setFormat("HH:mm" if hours <= 1 else "dd HH:mm")
+        self.count_axis.setRange(0, max(1, max((c for _w, c in points), default=0)))
+        self.totals.setText(_totals(activity, sum(c for _w, c in points)))
+
+    def _failed(self, error: MinatoError) -> None:
+        self.totals.setText(error.user_message)
+
+    def _layout(self, chart: QChartView) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show:"))
+        top.addWidget(self.span)
+        top.addStretch(1)
+        column = QVBoxLayout(self)
+        column.addLayout(top)
+        column.addWidget(chart, 1)
+        column.addWidget(self.totals)
+
+
+def _totals(activity: IndexActivity, in_span: int) -> str:
+    return (
+        f"{in_span:,} new in this span · {activity.torrents:,} torrents in all · "
+        f"{activity.index_backlog:,} waiting to be indexed\n"
+        f"By kind: {_named(activity.by_kind)}\nBy source: {_named(activity.by_source)}"
+    )
+
+
+def _named(counts: tuple[tuple[str, int], ...]) -> str:
+    shown = ", ".join(f"{name} {count:,}" for name, count in counts[:_TOP])
+    rest = sum(count for _name, count in counts[_TOP:])
+    return f"{shown}, others {rest:,}" if rest else (shown or "none yet")
