@@ -5,8 +5,9 @@ thread and delivers its result (or its `MinatoError`) to a callback on the GUI
 thread; `stream` does the same for each item of an async iterator (the progressive
 search). Each returns a `Ticket`: cancelling it cancels the engine-side work and
 drops whatever was already on its way, so a result typed-over by the user never
-paints. An unexpected exception is re-raised on the GUI thread, where the crash
-handler shows it with the log path.
+paints; nothing is delivered to a view deleted meanwhile (the owner of `on_error`).
+An unexpected exception is re-raised on the GUI thread (Qt prints it; a crash dialog
+with the log path is still to come).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from app.desktop.engine_thread import EngineThread
@@ -28,16 +30,23 @@ OnError = Callable[[MinatoError], None]
 
 
 class Ticket:
-    """One piece of work sent to the engine; `cancel` stops it and silences its callbacks."""
+    """One piece of work sent to the engine; `cancel` stops it and silences its callbacks.
 
-    def __init__(self) -> None:
+    A ticket is also silenced once its owner (the widget whose method handles its
+    errors) is deleted: a view closed while its answer was on its way is not called.
+    """
+
+    def __init__(self, owner: QObject | None = None) -> None:
         self._cancelled = threading.Event()
         self._future: concurrent.futures.Future[Any] | None = None
+        self._owner = owner
 
     @property
     def cancelled(self) -> bool:
-        """True once `cancel` was called."""
-        return self._cancelled.is_set()
+        """True once `cancel` was called, or once the owner is gone."""
+        return self._cancelled.is_set() or (
+            self._owner is not None and not shiboken6.isValid(self._owner)
+        )
 
     @property
     def done(self) -> bool:
@@ -77,7 +86,7 @@ class CoreBridge(QObject):
         on_error: OnError,
     ) -> Ticket:
         """Run `work(services)` on the engine; `on_ok(result)` or `on_error(exc)` on the GUI."""
-        return self._run(Ticket(), work(self._services), on_ok, on_error)
+        return self._run(Ticket(_owner_of(on_error)), work(self._services), on_ok, on_error)
 
     def stream(
         self,
@@ -87,7 +96,7 @@ class CoreBridge(QObject):
         on_error: OnError,
     ) -> Ticket:
         """Each item of `work(services)` to `on_item` as it comes, then `on_done` (GUI thread)."""
-        ticket = Ticket()
+        ticket = Ticket(_owner_of(on_error))
 
         async def pump() -> None:
             items = work(self._services)
@@ -129,7 +138,7 @@ class CoreBridge(QObject):
         future: concurrent.futures.Future[Any],
     ) -> None:
         if ticket.cancelled or future.cancelled():
-            return
+            return  # cancelled, superseded, or its view is gone
         on_ok, on_error = callbacks
         exc = future.exception()
         if exc is None:
@@ -142,3 +151,9 @@ class CoreBridge(QObject):
     def _deliver_item(self, ticket: Ticket, on_item: Callable[[Any], None], item: Any) -> None:
         if not ticket.cancelled:
             on_item(item)
+
+
+def _owner_of(on_error: OnError) -> QObject | None:
+    """The widget a callback belongs to (`self` of a bound method), if it is a Qt object."""
+    owner = getattr(on_error, "__self__", None)
+    return owner if isinstance(owner, QObject) else None

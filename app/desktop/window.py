@@ -7,6 +7,9 @@ bar from anywhere.
 
 from __future__ import annotations
 
+import concurrent.futures
+
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
@@ -17,12 +20,15 @@ from app.desktop.keys_view import KeysView
 from app.desktop.monitor_view import MonitorView
 from app.desktop.search_view import SearchView
 from app.desktop.welcome import Startup, WelcomePanel
+from engine.errors import MinatoError
 
 WINDOW_TITLE = "Minato"
 
 
 class MainWindow(QMainWindow):
     """Minato's window over one engine bridge."""
+
+    _server_state = Signal(str)  # from the engine's thread, once the server listens or cannot
 
     def __init__(self, bridge: CoreBridge, startup: Startup | None = None) -> None:
         """Build the tabs; `startup` tells what the engine's start learns (URL, first key)."""
@@ -50,6 +56,24 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         for keys in ("Ctrl+F", "Ctrl+L"):
             QShortcut(QKeySequence(keys), self, self.focus_search)
+        self._server_state.connect(self.statusBar().showMessage)
+        if startup is not None:
+            startup.server_url.add_done_callback(self._server_started)
+
+    def _server_started(self, started: concurrent.futures.Future[str]) -> None:
+        """Say where the API listens, or why it could not (a taken port...)."""
+        if started.cancelled():
+            return
+        error = started.exception()
+        if error is None:
+            self._server_state.emit(f"API and Torznab on {started.result()}")
+        else:
+            reason = error.user_message if isinstance(error, MinatoError) else str(error)
+            self._server_state.emit(
+                f"The API server could not start: {reason or type(error).__name__}. "
+                "Searching and crawling work; Sonarr and Radarr cannot connect "
+                "(fix: change [server] port, or stop what uses it)."
+            )
 
     def focus_search(self) -> None:
         """Show the search tab with its words selected, ready to be typed over."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 
+import pytest
 from PySide6.QtGui import QShortcut
 from pytestqt.qtbot import QtBot
 
@@ -50,3 +51,32 @@ def test_the_window_opens_with_its_tabs_and_closing_it_returns(
         "current": True,
         "selected": "dune",
     }
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("http://127.0.0.1:9797", "API and Torznab on http://127.0.0.1:9797"),
+        (OSError(98, "address already in use"), "could not start: [Errno 98] address already"),
+    ],
+)
+def test_the_status_bar_says_where_the_api_listens_or_why_it_cannot(
+    qtbot: QtBot, start_engine: EngineFactory, outcome: str | OSError, expected: str
+) -> None:
+    engine = start_engine()
+    startup = Startup(
+        data_dir="/tmp/minato-data",
+        server_url=concurrent.futures.Future(),
+        first_key=concurrent.futures.Future(),
+    )
+    window = MainWindow(engine.bridge, startup)
+    qtbot.addWidget(window)
+    window.show()
+    if isinstance(outcome, str):
+        startup.server_url.set_result(outcome)
+    else:
+        startup.server_url.set_exception(outcome)
+
+    qtbot.waitUntil(lambda: expected in window.statusBar().currentMessage(), timeout=5000)
+    if isinstance(outcome, OSError):
+        assert "[server] port" in window.statusBar().currentMessage()
