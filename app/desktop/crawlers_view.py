@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.results_model import age
 from app.desktop.table_model import RowsModel
+from app.desktop.timers import every
 from engine.errors import MinatoError
 from engine.services import Services
 from engine.services.crawlers import CrawlerStatus
@@ -100,10 +100,7 @@ class CrawlersView(QWidget):
         self._layout()
         self.start.clicked.connect(lambda: self._act("start"))
         self.stop.clicked.connect(lambda: self._act("stop"))
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
+        self._timer = every(self, REFRESH_MS, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
-from PySide6.QtCore import QDateTime, Qt, QTimer
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.timers import every
 from engine.errors import MinatoError
 from engine.models import IndexActivity
 
@@ -53,10 +54,7 @@ class MonitorView(QWidget):
         self.totals.setWordWrap(True)
         self._layout(view)
         self.span.currentIndexChanged.connect(lambda _index: self.refresh())
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
+        self._timer = every(self, REFRESH_MS, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.details_view import DetailsView
 from app.desktop.results_model import ResultsModel
+from app.desktop.timers import single_shot
 from engine.errors import MinatoError
 from engine.models import (
     ContentKind,
@@ -85,8 +86,8 @@ class SearchView(QWidget):
         self.model = ResultsModel()
         self.results = self._table()
         self.details = DetailsView(bridge)
-        self._typing = _single_shot(self, TYPING_DEBOUNCE_MS, self._search_index)
-        self._pause = _single_shot(self, LIVE_AFTER_MS, self._search_live)
+        self._typing = single_shot(self, TYPING_DEBOUNCE_MS, self._search_index)
+        self._pause = single_shot(self, LIVE_AFTER_MS, self._search_live)
         self._layout()
         self.search_box.textEdited.connect(self._edited)
         self.search_box.returnPressed.connect(self._search_live)
@@ -207,14 +208,6 @@ class SearchView(QWidget):
         column.addLayout(bar)
         column.addWidget(self.status)
         column.addWidget(split, 1)
-
-
-def _single_shot(parent: QWidget, msec: int, slot: object) -> QTimer:
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.setInterval(msec)
-    timer.timeout.connect(slot)
-    return timer
 
 
 def _count(page: SearchPage) -> str:
