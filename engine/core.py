@@ -135,7 +135,7 @@ class Crawling:
         if not source.startswith(FEED_PREFIX):
             return self.crawler(source)
         name = source.removeprefix(FEED_PREFIX)
-        feed = next((f for f in await self.feeds.list() if f.name == name), None)
+        feed = await self.feeds.get(name)
         if feed is None:
             raise NotFound(f"no feed named {name[:48]!r}")
         deps = self.deps

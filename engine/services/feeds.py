@@ -54,6 +54,11 @@ class FeedService:
         self._poller_for = poller_for
         self._polling = polling
 
+    async def get(self, name: str) -> FeedInfo | None:
+        """One feed by name, or None (a single row read, for a live search of that feed)."""
+        row = await self._store.get(name)
+        return self._info(row) if row is not None else None
+
     async def list(self) -> list[FeedInfo]:
         """Every feed, by name."""
         rows = await _all(self._store)

@@ -208,7 +208,8 @@ class SearchService:
             shared.ended.set()
             if self._fan_outs.get(key) is shared:
                 del self._fan_outs[key]
-        page = await self._read_after_live(query, fallback, plan.text)
+        if not progressive:  # progressive: the page was read again after each source's rows
+            page = await self._read_after_live(query, fallback, plan.text)
         yield SearchUpdate(dataclasses.replace(page, live=tuple(shared.outcomes)), None, True)
 
     async def _plan(self, query: SearchQuery, mode: LiveMode) -> LivePlan | None:
