@@ -272,20 +272,33 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
     never by `minato serve`.
     """
     from app.desktop.engine_thread import EngineThread
-    from app.desktop.launch import run_window
+    from app.desktop.launch import DesktopOptions, qt_application, run_window
+    from app.desktop.single_instance import ask_running_to_show, instance_name
     from app.desktop.welcome import Startup
 
+    data_dir = settings.data_path()
+    log_path = data_dir / "logs" / "minato.log"
+    configure_logging(logging.WARNING, log_file=log_path)
+    qt_application()
+    instance = instance_name(data_dir)
+    if ask_running_to_show(instance):
+        print(
+            f"minato: Minato is already running on {data_dir}; its window was brought forward.",
+            file=sys.stderr,
+        )
+        return 0
     core = Core.open(settings, catalog=args.catalog)
     engine = EngineThread()
     startup = Startup(
-        data_dir=str(settings.data_path()),
+        data_dir=str(data_dir),
         server_url=concurrent.futures.Future(),
         first_key=concurrent.futures.Future(),
     )
+    options = DesktopOptions(data_dir=data_dir, log_path=log_path, instance=instance)
     try:
         core.index.ensure_writable()  # a running `minato serve` on this data dir stops us here
         engine.start(lambda: _serve_beside_window(core, settings, startup))
-        return run_window(core.services, engine, startup=startup)
+        return run_window(core.services, engine, startup=startup, options=options)
     finally:
         engine.stop()
         core.close()

@@ -8,8 +8,10 @@ module logs them, so a pasted log never leaks a credential.
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import re
 import sys
+from pathlib import Path
 
 _PATTERNS = (
     (
@@ -57,15 +59,35 @@ def redact(text: str) -> str:
     return text
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """One stderr handler on the root logger, with redaction."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
-    )
-    handler.addFilter(RedactSecrets())
+LOG_FILE_BYTES = 5 * 1024 * 1024
+"""A log file is rotated at this size; `LOG_FILE_KEEP` older ones are kept."""
+LOG_FILE_KEEP = 3
+
+
+def configure_logging(level: int = logging.INFO, log_file: Path | None = None) -> None:
+    """One stderr handler on the root logger, with redaction; `log_file` adds a file too.
+
+    The window has no terminal to read, so it logs to a rotating file in the data dir
+    as well (at INFO, whatever the stderr level): its crash dialog names that file.
+    """
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(level)
+    handlers: list[logging.Handler] = [stderr]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_KEEP, encoding="utf-8"
+            )
+        )
+    for handler in handlers:
+        when = "%H:%M:%S" if handler is stderr else "%Y-%m-%d %H:%M:%S"  # files outlive a day
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", when)
+        )
+        handler.addFilter(RedactSecrets())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.handlers[:] = handlers
+    root.setLevel(min(level, logging.INFO) if log_file is not None else level)
     for noisy in ("alembic", "rebulk", "guessit"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -85,3 +85,32 @@ def test_the_window_serves_the_api_and_stops_on_a_signal(
     assert f"serving on http://127.0.0.1:{port}" in stderr
     assert "First start: created API key" in stderr
     assert "Traceback" not in stderr
+
+
+def test_a_second_minato_brings_the_first_window_forward_and_exits(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    first = start_minato(tmp_path, port)
+    try:
+        wait_for_server(url, first)
+        second = start_minato(tmp_path, free_port())
+        code = second.wait(timeout=60)
+        message = second.stderr.read() if second.stderr else ""
+        if second.stderr:
+            second.stderr.close()
+        assert code == 0, message
+        assert "already running" in message
+        assert "brought forward" in message
+        assert "Traceback" not in message
+        assert first.poll() is None  # the first goes on serving
+        assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        if first.stderr:
+            first.stderr.close()
+    log = (tmp_path / "data" / "logs" / "minato.log").read_text()
+    assert "stopped" in log  # the window's log file, named by its crash dialog
