@@ -658,7 +658,7 @@ def cmd_feeds_list(_args: argparse.Namespace, settings: Settings) -> int:
         print("No feeds yet: `minato feeds add URL --name NAME`, or [[feeds]] in the settings.")
         return 0
     rows = [
-        [f.name, f.origin, _every(f.every_s), _when(f.last_polled_at), f.url[:80]] for f in feeds
+        [f.name, f.origin, _every(f.every_s), _when(f.last_polled_at), f.shown_url[:80]] for f in feeds
     ]
     _table(["name", "from", "every", "last poll", "url"], rows)
     return 0

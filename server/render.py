@@ -311,7 +311,7 @@ def feed_json(feed: FeedInfo) -> dict[str, Any]:
     return {
         "name": feed.name,
         "source": feed.source,
-        "url": feed.url,
+        "url": feed.shown_url,  # a tracker's passkey in it is the user's, not the API's
         "every_s": feed.every_s,
         "origin": feed.origin,
         "added_at": _time(feed.added_at),

@@ -1,8 +1,10 @@
-"""The crawlers tab: every source's state and figures, live, with start (run now) and stop.
+"""The crawlers tab: its sources, their sites' mirrors, the feeds, and the DHT, as sub-tabs.
 
-Refreshed every two seconds from the running scheduler (on the engine's thread, where
-its state lives). Starting a stopped or idle crawler runs it at once; stopping cancels
-a crawl under way; both choices survive a restart, as through the HTTP API.
+"Sources" lists every crawler's state and figures, live, with start (run now) and
+stop; both choices survive a restart, as through the HTTP API. The other sub-tabs
+are panels of their own modules. Each panel refreshes on its own timer only while
+it is on screen (and once at once when it appears): a hidden tab costs the engine
+nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -17,20 +21,34 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.dht_panel import DhtPanel
+from app.desktop.feeds_panel import FeedsPanel
+from app.desktop.mirrors_panel import MirrorsPanel
 from app.desktop.results_model import age
 from app.desktop.table_model import RowsModel
-from app.desktop.timers import every
 from engine.errors import MinatoError
 from engine.services import Services
 from engine.services.crawlers import CrawlerStatus
 
 REFRESH_MS: Final = 2000
-COLUMNS: Final = ("Source", "State", "Heartbeat", "Last run new/seen", "Total", "Runs", "Next run")
+COLUMNS: Final = (
+    "Source",
+    "State",
+    "Heartbeat",
+    "Last run new/seen",
+    "Total",
+    "Runs",
+    "Next run",
+    "Last error",
+)
+_ERROR_CHARS: Final = 120
+"""A cell shows this much of an error; the tooltip has it whole."""
 
 
 async def _statuses(services: Services) -> list[CrawlerStatus]:
@@ -41,6 +59,7 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
     """One row a source; the last error (or state message) as the row's tooltip."""
 
     columns = COLUMNS
+    right_aligned = frozenset({3, 4, 5})
 
     def __init__(self) -> None:
         super().__init__()
@@ -65,13 +84,12 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
         return row.last_error or row.message
 
     def cell(self, row: CrawlerStatus, column: int) -> str:
-        """Source, state, heartbeat, last run, total, runs, next run."""
+        """Source, state, heartbeat, last run, total, runs, next run, last error."""
         match column:
             case 0:
                 return row.source
             case 1:
-                note = row.message or row.last_error
-                return f"{row.state.value} ({note})" if note else row.state.value
+                return f"{row.state.value} ({row.message})" if row.message else row.state.value
             case 2:
                 heartbeat = age(row.last_heartbeat, self._now)
                 return f"{heartbeat} ago" if heartbeat and heartbeat != "now" else heartbeat
@@ -81,11 +99,13 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
                 return f"{row.items_total:,}"
             case 5:
                 return str(row.runs)
-            case _:
+            case 6:
                 return f"{row.next_run_at:%H:%M:%S} UTC" if row.next_run_at else ""
+            case _:
+                return _short(row.last_error or "")
 
 
-class CrawlersView(QWidget):
+class SourcesPanel(QWidget):
     """The table of sources and the buttons acting on the selected one."""
 
     def __init__(self, bridge: CoreBridge) -> None:
@@ -100,8 +120,13 @@ class CrawlersView(QWidget):
         self._layout()
         self.start.clicked.connect(lambda: self._act("start"))
         self.stop.clicked.connect(lambda: self._act("stop"))
-        self._timer = every(self, REFRESH_MS, self.refresh)
-        self.refresh()
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    def is_live(self) -> bool:
+        """True while the table refreshes on its timer (while it is on screen)."""
+        return self._timer.isActive()
 
     def refresh(self) -> None:
         """Load every source's status (skipped while the previous load is still out)."""
@@ -113,6 +138,17 @@ class CrawlersView(QWidget):
         """The source of the selected row, if any."""
         rows = self.table.selectionModel().selectedRows()
         return self.model.status(rows[0].row()) if rows else None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """On screen: load now, then every `REFRESH_MS`."""
+        super().showEvent(event)
+        self.refresh()
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Off screen (another tab, the window in the tray): no more loads."""
+        super().hideEvent(event)
+        self._timer.stop()
 
     def _act(self, action: str) -> None:
         status = self.selected()
@@ -140,7 +176,10 @@ class CrawlersView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start)
         buttons.addWidget(self.stop)
@@ -149,3 +188,28 @@ class CrawlersView(QWidget):
         column.addWidget(self.table, 1)
         column.addLayout(buttons)
         column.addWidget(self.message)
+
+
+class CrawlersView(QWidget):
+    """The crawlers tab: "Sources", "Mirrors", "Feeds" and "DHT" as sub-tabs."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self.sources = SourcesPanel(bridge)
+        self.mirrors = MirrorsPanel(bridge)
+        self.feeds = FeedsPanel(bridge)
+        self.dht = DhtPanel(bridge)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.sources, "Sources")
+        self.tabs.addTab(self.mirrors, "Mirrors")
+        self.tabs.addTab(self.feeds, "Feeds")
+        self.tabs.addTab(self.dht, "DHT")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.tabs)
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _ERROR_CHARS else line[: _ERROR_CHARS - 1] + "…"

@@ -5,6 +5,12 @@ half-typed word ever reaches a site. When typing pauses, or on Enter, the same w
 go out as a live search-through (`LiveMode.AUTO`): the index answers first, then a new
 page arrives after each site answers, with a per-site status line. A newer search
 cancels the older one, so a stale answer never paints over a fresh one.
+
+The filters row (`SearchFilters`) narrows both: a filter change asks the index again at
+once, and a live search keeps the filters, since each page it shows is the index read
+again with the whole query once a site's rows are stored (the sites themselves get
+only the words and the categories). While a filter holds something unusable (a year
+that is not a year) nothing is searched, and the status line says why.
 """
 
 from __future__ import annotations
@@ -29,10 +35,10 @@ from PySide6.QtWidgets import (
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.details_view import DetailsView
 from app.desktop.results_model import ResultsModel
+from app.desktop.search_filters import SearchFilters
 from app.desktop.timers import single_shot
 from engine.errors import MinatoError
 from engine.models import (
-    ContentKind,
     LiveMode,
     LiveStatus,
     SearchPage,
@@ -74,10 +80,8 @@ class SearchView(QWidget):
         self._live_ticket: Ticket | None = None
         self.search_box = QLineEdit(placeholderText="Search torrents (Enter also asks the sites)")
         self.search_box.setClearButtonEnabled(True)
-        self.kind_filter = QComboBox()
-        self.kind_filter.addItem("All kinds", None)
-        for kind in ContentKind:
-            self.kind_filter.addItem(kind.value.capitalize(), kind)
+        self.filters = SearchFilters(bridge)
+        self.kind_filter = self.filters.kind
         self.sort_order = QComboBox()
         for label, order in _SORTS:
             self.sort_order.addItem(label, order)
@@ -91,7 +95,7 @@ class SearchView(QWidget):
         self._layout()
         self.search_box.textEdited.connect(self._edited)
         self.search_box.returnPressed.connect(self._search_live)
-        self.kind_filter.currentIndexChanged.connect(lambda _index: self._search_index())
+        self.filters.changed.connect(self._search_index)
         self.sort_order.currentIndexChanged.connect(lambda _index: self._search_index())
         self.results.activated.connect(lambda index: self._activate(index.row()))  # Enter too
         self.results.selectionModel().currentRowChanged.connect(
@@ -109,13 +113,13 @@ class SearchView(QWidget):
         self.status.setText("Type to search the index.")
 
     def query(self) -> SearchQuery:
-        """The search the bar and the filters describe."""
-        kind = self.kind_filter.currentData()  # Qt hands back a StrEnum as its str value
-        return SearchQuery(
-            text=" ".join(self.search_box.text().split()),
-            kinds=(ContentKind(kind),) if kind else (),
-            sort=SortOrder(self.sort_order.currentData() or SortOrder.RELEVANCE),
-            limit=PAGE_SIZE,
+        """The search the bar and the filters describe (the one place a search is built)."""
+        return self.filters.narrow(
+            SearchQuery(
+                text=" ".join(self.search_box.text().split()),
+                sort=SortOrder(self.sort_order.currentData() or SortOrder.RELEVANCE),
+                limit=PAGE_SIZE,
+            )
         )
 
     def _edited(self, _text: str) -> None:
@@ -125,6 +129,8 @@ class SearchView(QWidget):
     def _search_index(self) -> None:
         """The index alone: as the user types (no site is asked for a half-typed word)."""
         self._cancel()
+        if self._refused():
+            return
         query = self.query()
         self._ticket = self._bridge.call(
             lambda services: services.search.search(query, live=LiveMode.OFF),
@@ -136,6 +142,9 @@ class SearchView(QWidget):
         """The index, then the sites for what it lacks, each site's answer as it comes."""
         self._typing.stop()
         self._pause.stop()
+        if self._refused():
+            self._cancel()
+            return
         query = self.query()
         if not query.text:
             self._search_index()
@@ -148,6 +157,15 @@ class SearchView(QWidget):
             lambda: None,
             self._show_error,
         )
+
+    def _refused(self) -> bool:
+        """True while a filter cannot be searched with (the filters row says why)."""
+        if self.filters.problem() is None:
+            return False
+        self.status.setText(
+            "Not searched: a filter needs fixing (see above); the rows are from the last search."
+        )
+        return True
 
     def _select(self, row: int) -> None:
         """A row became current (click, arrows): its details load below the table."""
@@ -197,7 +215,7 @@ class SearchView(QWidget):
     def _layout(self) -> None:
         bar = QHBoxLayout()
         bar.addWidget(self.search_box, 1)
-        bar.addWidget(self.kind_filter)
+        bar.addWidget(QLabel("Sort:"))
         bar.addWidget(self.sort_order)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.results)
@@ -206,6 +224,7 @@ class SearchView(QWidget):
         split.setStretchFactor(1, 2)
         column = QVBoxLayout(self)
         column.addLayout(bar)
+        column.addWidget(self.filters)
         column.addWidget(self.status)
         column.addWidget(split, 1)
 

@@ -72,7 +72,7 @@ _AV1_RE: Final = re.compile(r"(?<![a-z0-9])av1(?![a-z0-9])", re.IGNORECASE)
 _WXH_RE: Final = re.compile(r"^(\d{3,4})x(\d{3,4})[pi]?$")
 _HEIGHT_RE: Final = re.compile(r"^(\d{3,4})[pi]$")
 
-_HEIGHTS: Final = (4320, 2160, 1440, 1080, 720, 576, 480, 360, 240)
+HEIGHTS: Final = (4320, 2160, 1440, 1080, 720, 576, 480, 360, 240)
 
 _AUDIO_CODECS: Final[Mapping[str, str]] = {
     "Dolby Digital": "DD",
@@ -348,7 +348,7 @@ def _resolution(value: object) -> str | None:
         if size_match := _WXH_RE.match(text):
             width, height = int(size_match.group(1)), int(size_match.group(2))
             # Width decides for cropped cinema frames: 1920x800 is a 1080p release.
-            by_width = next((h for h in _HEIGHTS if width >= h * 16 // 9 - 32), 0)
+            by_width = next((h for h in HEIGHTS if width >= h * 16 // 9 - 32), 0)
             return _bucket(max(height, by_width))
     return None
 
@@ -356,7 +356,7 @@ def _resolution(value: object) -> str | None:
 def _bucket(height: int) -> str | None:
     if height < 100:
         return None
-    return f"{next((h for h in _HEIGHTS if height >= h), height)}p"
+    return f"{next((h for h in HEIGHTS if height >= h), height)}p"
 
 
 def _audio(match: Mapping[str, object]) -> str | None:

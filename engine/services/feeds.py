@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from engine.errors import InvalidFeed, NotFound
 from engine.scheduler import CrawlerStatus, ScheduledSource, Scheduler
 from engine.site_config import parse_every
-from engine.sources.feeds import FeedPoller, check_feed, source_id
+from engine.sources.feeds import FeedPoller, check_feed, masked_feed_url, source_id
 from engine.store.feeds import ORIGIN_API, ORIGIN_SETTINGS, FeedRow, FeedStore
 
 __all__ = ["FeedInfo", "FeedService"]
@@ -29,6 +29,8 @@ class FeedInfo:
     name: str
     source: str
     url: str
+    shown_url: str
+    """`url` with its keys (apikey, passkey... parameters) as ***: the one to show people."""
     every_s: float
     origin: str
     added_at: datetime
@@ -122,6 +124,7 @@ class FeedService:
             name=row.name,
             source=source_id(row.name),
             url=row.url,
+            shown_url=masked_feed_url(row.url),
             every_s=row.every_s,
             origin=row.origin,
             added_at=row.added_at,

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from engine.classify.categories import TORZNAB_CATEGORIES
 from engine.classify.credits import split_credit
-from engine.classify.titles import clean_title
+from engine.classify.titles import HEIGHTS, clean_title
 from engine.errors import BadRequest, NotFound
 from engine.metainfo import with_trackers
 from engine.models import (
@@ -127,6 +127,11 @@ class SearchService:
     def categories() -> tuple[tuple[int, str, tuple[tuple[int, str], ...]], ...]:
         """The Torznab categories Minato files torrents under: (id, name, subcategories)."""
         return TORZNAB_CATEGORIES
+
+    @staticmethod
+    def resolutions() -> tuple[str, ...]:
+        """The resolution values the classifier stores, highest first ("2160p", "1080p"...)."""
+        return tuple(f"{height}p" for height in HEIGHTS)
 
     async def search(self, query: SearchQuery, *, live: LiveMode = LiveMode.OFF) -> SearchPage:
         """Matching torrents, ordered and paged, hydrated from the database.

@@ -69,3 +69,17 @@ async def test_a_taken_name_and_a_missing_key_are_refused(api: Api) -> None:
     await error_of(await api.post("/api/feeds", body, auth=False), 401)
     await error_of(await api.get("/api/feeds", auth=False), 401)
     await error_of(await api.post("/api/feeds", "x" * 20_000), 413)
+
+
+async def test_a_feeds_tracker_key_is_never_shown_back(api: Api) -> None:
+    url = "https://tracker.example/rss?passkey=0123456789abcdef&apikey=s3cr3t&cat=5000"
+    body = {"name": "private", "url": url}
+    resp = await api.post("/api/feeds", json.dumps(body))
+    assert resp.status == 201, await resp.text()
+    for shown in (
+        (await resp.json())["url"],
+        (await (await api.get("/api/feeds")).json())["feeds"][0]["url"],
+    ):
+        assert "0123456789abcdef" not in shown
+        assert "s3cr3t" not in shown
+        assert "cat=5000" in shown  # the rest of the URL is kept for recognising the feed

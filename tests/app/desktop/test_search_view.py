@@ -79,7 +79,7 @@ def test_filters_and_sorting_change_the_rows(qtbot: QtBot, start_engine: EngineF
     qtbot.keyClicks(view.search_box, "big")
     qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=5000)
 
-    view.kind_filter.setCurrentIndex(view.kind_filter.findText("Tv"))
+    view.kind_filter.setCurrentIndex(view.kind_filter.findText("TV"))
     qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
     assert titles(view) == ["Big.Buck.Bunny.S01E01.720p.HDTV.x264-GRP"]
 
@@ -156,3 +156,29 @@ def test_escape_clears_the_search(qtbot: QtBot, start_engine: EngineFactory) -> 
 
     assert view.search_box.text() == ""
     assert view.model.rowCount() == 0
+
+
+def test_the_table_shows_every_column_and_enter_opens_a_result(
+    qtbot: QtBot, start_engine: EngineFactory
+) -> None:
+    engine = start_engine()
+    engine.ingest(records())
+    view = view_of(qtbot, engine)
+    qtbot.keyClicks(view.search_box, "elephants")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+    header = [view.model.headerData(c, Qt.Orientation.Horizontal) for c in range(7)]
+    cells = [view.model.index(0, c).data() for c in range(7)]
+
+    view.results.setFocus()
+    view.results.setCurrentIndex(view.model.index(0, 0))
+    with qtbot.waitSignal(view.result_activated, timeout=5000) as opened:
+        qtbot.keyClick(view.results, Qt.Key.Key_Return)
+
+    assert header == ["Title", "Size", "Seeders", "Leechers", "Age", "Kind", "Sources"]
+    assert cells[0] == "Elephants.Dream.2006.1080p.BluRay.x264-GRP"
+    assert cells[2:5] == ["5", "1", "4 h"]
+    assert cells[6] == "upload"
+    assert opened.args[0].info_hash == f"{4:040x}"
+    qtbot.waitUntil(lambda: view.details.torrent is not None, timeout=5000)
+    assert view.details.torrent is not None
+    assert view.details.torrent.summary.title == cells[0]

@@ -1,0 +1,232 @@
+"""The DHT crawler: on or off, a start/stop button, and its figures, live.
+
+The DHT crawler finds torrents no website lists by joining the BitTorrent DHT and
+fetching their metadata from peers. It is off by default because it uses
+bandwidth and a UDP port the internet can reach, so starting it asks first and
+says so. When the settings forbid it, the engine refuses and its reason (naming
+the setting to change) is shown. The figures refresh every two seconds while the
+panel is on screen; when the crawler is not running they are the last ones it
+saved, and the panel says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.bridge import CoreBridge, Ticket
+from engine.errors import MinatoError
+from engine.services import Services
+from engine.services.dht import DhtFigures, DhtReport
+
+REFRESH_MS: Final = 2000
+START_TEXT: Final = "Start the DHT crawler…"
+STOP_TEXT: Final = "Stop the DHT crawler"
+BANDWIDTH_NOTE: Final = (
+    "Off by default: the DHT crawler uses bandwidth (up to the [dht] upload and download "
+    "limits) and listens on a UDP port the internet can reach."
+)
+START_QUESTION: Final = (
+    "The DHT crawler joins the public BitTorrent DHT to find torrents no website lists. "
+    "It uses bandwidth (up to the [dht] upload and download limits, in the settings) and "
+    "listens on a UDP port the internet can reach. It stays on, across restarts, until "
+    "you stop it.\n\nStart it now?"
+)
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _nodes(count: int) -> str:
+    return "1 node" if count == 1 else f"{count:,} nodes"
+
+
+_FIGURES: Final[tuple[tuple[str, str, Callable[[DhtFigures], str]], ...]] = (
+    ("port", "Port", lambda f: str(f.listen_port) if f.listen_port is not None else "—"),
+    (
+        "since",
+        "Running since",
+        lambda f: f"{f.started_at:%Y-%m-%d %H:%M:%S} UTC" if f.started_at else "—",
+    ),
+    ("routing_table", "Routing table", lambda f: _nodes(f.routing_table)),
+    ("nodes_known", "Nodes known for sampling", lambda f: _count(f.nodes_known)),
+    (
+        "samples",
+        "BEP 51 samples",
+        lambda f: f"{_count(f.sample_replies)} answered of {_count(f.sample_queries)} queries",
+    ),
+    (
+        "seen",
+        "Info hashes seen",
+        lambda f: (
+            f"{_count(f.discovered)} ({_count(f.from_samples)} from samples, "
+            f"{_count(f.from_traffic)} from traffic), {f.discovered_per_min:,.1f}/min"
+        ),
+    ),
+    (
+        "fetched",
+        "Metadata fetched",
+        lambda f: f"{_count(f.fetched)}, {f.fetched_per_min:,.1f}/min",
+    ),
+    (
+        "stored",
+        "Torrents stored",
+        lambda f: (
+            f"{_count(f.stored_new)} new to the index; "
+            f"{_count(f.already_indexed)} skipped (already indexed)"
+        ),
+    ),
+    (
+        "queue",
+        "Fetch queue",
+        lambda f: (
+            f"{_count(f.queued)} queued, {_count(f.fetching)} fetching, "
+            f"{_count(f.retries)} waiting to retry, {_count(f.dropped)} dropped (queue full)"
+        ),
+    ),
+    (
+        "failures",
+        "Failed fetches",
+        lambda f: (
+            f"{_count(f.failures)}: no peers {_count(f.no_peers)}, timed out "
+            f"{_count(f.timed_out)}, bad metadata {_count(f.bad_metadata)} "
+            f"({f.failed_per_min:,.1f}/min)"
+        ),
+    ),
+    ("last_error", "Last error", lambda f: f.last_error or "none"),
+)
+
+
+async def _report(services: Services) -> DhtReport:
+    return await services.dht.report()
+
+
+def state_text(report: DhtReport) -> str:
+    """On or off, and what the crawler is doing (or why it is off)."""
+    status = report.status
+    on = "on" if status.enabled else "off"
+    note = status.message or status.last_error
+    return f"DHT crawler: {on}, {status.state.value}" + (f" ({note})" if note else "")
+
+
+def source_text(report: DhtReport) -> str:
+    """Whether the figures are live or the last ones saved."""
+    if report.live:
+        return "Figures: live."
+    if report.figures.started_at is None:
+        return "Figures: none yet (the crawler has not run)."
+    return "Figures: the last ones saved (the crawler is not running now)."
+
+
+class DhtPanel(QWidget):
+    """The state line, the start/stop button, the bandwidth note, and the figures."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._loading: Ticket | None = None
+        self._enabled = False
+        self.state = QLabel("DHT crawler: …")
+        self.toggle = QPushButton(START_TEXT)
+        self.note = QLabel(BANDWIDTH_NOTE)
+        self.note.setWordWrap(True)
+        self.source = QLabel("")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.figures = {key: QLabel("") for key, _title, _show in _FIGURES}
+        self._layout()
+        self.toggle.clicked.connect(self._toggle)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    def is_live(self) -> bool:
+        """True while the figures reload on the timer (while the panel is on screen)."""
+        return self._timer.isActive()
+
+    def refresh(self) -> None:
+        """Load the state and figures (skipped while the previous load is still out)."""
+        if self._loading is not None and not self._loading.done:
+            return
+        self._loading = self._bridge.call(_report, self._show, self._failed)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """On screen: load now, then every `REFRESH_MS`."""
+        super().showEvent(event)
+        self.refresh()
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Off screen: no more loads."""
+        super().hideEvent(event)
+        self._timer.stop()
+
+    def _toggle(self) -> None:
+        if self._enabled:
+            self.message.setText("Stopping the DHT crawler (its node leaves the DHT)…")
+            self._act("stop")
+            return
+        answer = QMessageBox.question(self, "Start the DHT crawler", START_QUESTION)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.message.setText("Starting the DHT crawler…")
+        self._act("start")
+
+    def _act(self, action: str) -> None:
+        self.toggle.setEnabled(False)
+
+        async def act(services: Services) -> DhtReport:
+            dht = services.dht
+            return await (dht.start() if action == "start" else dht.stop())
+
+        self._bridge.call(act, lambda report: self._acted(action, report), self._refused)
+
+    def _acted(self, action: str, report: DhtReport) -> None:
+        self.toggle.setEnabled(True)
+        self.message.setText(
+            "Started: the node is joining the DHT." if action == "start" else "Stopped."
+        )
+        self._show(report)
+
+    def _refused(self, error: MinatoError) -> None:
+        self.toggle.setEnabled(True)
+        self.message.setText(error.user_message)
+
+    def _show(self, report: DhtReport) -> None:
+        self._enabled = report.status.enabled
+        self.state.setText(state_text(report))
+        self.toggle.setText(STOP_TEXT if self._enabled else START_TEXT)
+        self.source.setText(source_text(report))
+        for key, _title, show in _FIGURES:
+            self.figures[key].setText(show(report.figures))
+
+    def _failed(self, error: MinatoError) -> None:
+        self.message.setText(error.user_message)
+
+    def _layout(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(self.state, 1)
+        top.addWidget(self.toggle)
+        form = QFormLayout()
+        for key, title, _show in _FIGURES:
+            form.addRow(f"{title}:", self.figures[key])
+        column = QVBoxLayout(self)
+        column.addLayout(top)
+        column.addWidget(self.note)
+        column.addWidget(self.message)
+        column.addWidget(self.source)
+        column.addLayout(form)
+        column.addStretch(1)

@@ -1,0 +1,249 @@
+"""Feeds: the RSS/Atom/Torznab feeds Minato polls, adding one, removing one.
+
+A feed added here is stored by the engine and polled at once, then on its
+interval; it shows in the Sources sub-tab as `feed:<name>`. The engine checks
+what is typed (name, URL, interval, a taken name) and its message is shown next
+to the form, which keeps what was typed so it can be corrected. Feeds written in
+the settings file are listed too; the engine refuses to remove them and says
+where to do it. URLs are shown with their keys (apikey, passkey...) masked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.results_model import age
+from app.desktop.table_model import RowsModel
+from engine.errors import MinatoError
+from engine.services import Services
+from engine.services.feeds import FeedInfo
+
+REFRESH_MS: Final = 5000
+DEFAULT_EVERY: Final = "15m"
+COLUMNS: Final = ("Name", "URL", "Every", "Last poll", "Last new / total", "State", "Last error")
+
+
+async def _feeds(services: Services) -> list[FeedInfo]:
+    return await services.feeds.list()
+
+
+class FeedsModel(RowsModel[FeedInfo]):
+    """One row a feed; its crawler's figures when the scheduler runs it."""
+
+    columns = COLUMNS
+    right_aligned = frozenset({2, 4})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._now = datetime.now(UTC)
+
+    def set_feeds(self, feeds: list[FeedInfo]) -> None:
+        """Show `feeds`, keeping rows (and the selection) in place for the same feeds."""
+        self._now = datetime.now(UTC)
+        fresh = tuple(feeds)
+        if not fresh or [f.name for f in fresh] != [f.name for f in self._rows]:
+            self.set_rows(fresh)
+            return
+        self._rows = fresh
+        self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(COLUMNS) - 1))
+
+    def feed(self, row: int) -> FeedInfo:
+        """The feed shown at `row`."""
+        return self.row(row)
+
+    def cell(self, row: FeedInfo, column: int) -> str:
+        """Name, URL (keys masked), interval, last poll, items, state, last error."""
+        crawler = row.crawler
+        match column:
+            case 0:
+                return row.name if row.origin != "settings" else f"{row.name} (settings file)"
+            case 1:
+                return row.shown_url
+            case 2:
+                return every_text(row.every_s)
+            case 3:
+                ago = age(row.last_polled_at, self._now)
+                return "never" if not ago else ("just now" if ago == "now" else f"{ago} ago")
+            case 4:
+                if crawler is None or not crawler.runs:
+                    return ""
+                return f"{crawler.items_new:,} / {crawler.items_total:,}"
+            case 5:
+                if crawler is None:
+                    return ""
+                state = crawler.state.value
+                return f"{state} ({crawler.message})" if crawler.message else state
+            case _:
+                return (crawler.last_error or "") if crawler is not None else ""
+
+    def tooltip(self, row: FeedInfo, column: int) -> str | None:
+        """The full URL (keys masked) and the feed's crawler id."""
+        return f"{row.shown_url}\npolled as source {row.source}"
+
+
+class FeedsPanel(QWidget):
+    """The add form, the feeds table and the remove button."""
+
+    def __init__(self, bridge: CoreBridge) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._loading: Ticket | None = None
+        self.name = QLineEdit(placeholderText="name: a-z, 0-9, - and _")
+        self.url = QLineEdit(placeholderText="the feed's http(s) URL (RSS, Atom or Torznab)")
+        self.every = QLineEdit(DEFAULT_EVERY, placeholderText="90s, 15m, 6h, 1d")
+        self.add = QPushButton("Add feed")
+        self.form_error = QLabel("")
+        self.form_error.setWordWrap(True)
+        self.form_error.setStyleSheet("color: #b00020")
+        self.model = FeedsModel()
+        self.table = QTableView()
+        self.remove = QPushButton("Remove selected feed…")
+        self.message = QLabel("")
+        self._layout()
+        self.add.clicked.connect(self._add)
+        for field in (self.name, self.url, self.every):
+            field.returnPressed.connect(self._add)
+        self.remove.clicked.connect(self._remove)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    def is_live(self) -> bool:
+        """True while the list reloads on its timer (while it is on screen)."""
+        return self._timer.isActive()
+
+    def refresh(self) -> None:
+        """Load the feeds (skipped while the previous load is still out)."""
+        if self._loading is not None and not self._loading.done:
+            return
+        self._loading = self._bridge.call(_feeds, self.model.set_feeds, self._failed)
+
+    def row_of(self, name: str) -> int:
+        """The row showing the feed `name`, or -1."""
+        for row in range(self.model.rowCount()):
+            if self.model.feed(row).name == name:
+                return row
+        return -1
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """On screen: load now, then every `REFRESH_MS`."""
+        super().showEvent(event)
+        self.refresh()
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Off screen: no more loads."""
+        super().hideEvent(event)
+        self._timer.stop()
+
+    # --- actions ------------------------------------------------------------------------
+
+    def _add(self) -> None:
+        name, url = self.name.text().strip(), self.url.text().strip()
+        every = self.every.text().strip() or DEFAULT_EVERY
+        if not name or not url:
+            self.form_error.setText("Give the feed a name and its URL.")
+            return
+        self.form_error.setText("")
+        self.add.setEnabled(False)
+
+        async def add(services: Services) -> FeedInfo:
+            return await services.feeds.add(name, url, every)
+
+        self._bridge.call(add, self._added, self._refused)
+
+    def _remove(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.message.setText("Select the feed to remove.")
+            return
+        feed = self.model.feed(rows[0].row())
+        answer = QMessageBox.question(
+            self,
+            "Remove feed",
+            f"Remove the feed {feed.name!r} ({feed.shown_url})? It is no longer polled; "
+            "what it already indexed stays.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        name = feed.name
+
+        async def remove(services: Services) -> None:
+            await services.feeds.remove(name)
+
+        self._bridge.call(remove, lambda _none: self._removed(name), self._failed)
+
+    # --- answers ------------------------------------------------------------------------
+
+    def _added(self, feed: FeedInfo) -> None:
+        self.add.setEnabled(True)
+        self.name.clear()
+        self.url.clear()
+        self.every.setText(DEFAULT_EVERY)
+        self.message.setText(
+            f"Added feed {feed.name} (source {feed.source}), polled every "
+            f"{every_text(feed.every_s)}; the first poll starts now."
+        )
+        self.refresh()
+
+    def _refused(self, error: MinatoError) -> None:
+        self.add.setEnabled(True)
+        self.form_error.setText(error.user_message)  # the form keeps what was typed
+
+    def _removed(self, name: str) -> None:
+        self.message.setText(f"Removed feed {name}.")
+        self.refresh()
+
+    def _failed(self, error: MinatoError) -> None:
+        self.message.setText(error.user_message)
+
+    def _layout(self) -> None:
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.every.setMaximumWidth(90)
+        form = QHBoxLayout()
+        form.addWidget(QLabel("Name:"))
+        form.addWidget(self.name, 1)
+        form.addWidget(QLabel("URL:"))
+        form.addWidget(self.url, 3)
+        form.addWidget(QLabel("Every:"))
+        form.addWidget(self.every)
+        form.addWidget(self.add)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.remove)
+        bottom.addWidget(self.message, 1)
+        column = QVBoxLayout(self)
+        column.addLayout(form)
+        column.addWidget(self.form_error)
+        column.addWidget(self.table, 1)
+        column.addLayout(bottom)
+
+
+def every_text(seconds: float) -> str:
+    """An interval as it is typed: 90s, 15m, 6h, 1d."""
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
