@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        args.handler, args.data_dir, args.config = cmd_desktop, None, None
+        args.handler = cmd_desktop  # `minato --data-dir X --config Y` opens that one
     try:
         settings = _settings(args)
         return int(args.handler(args, settings))
@@ -217,6 +217,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "port", None) is not None:
         overrides["server.port"] = args.port
     path = args.config or default_config_path()
+    args.config_path = path  # where the settings dialog saves: the file this run loaded
     settings = load_settings(path, os.environ, overrides)
     # checked at start, naming the file, key and fix; `serve` hands them to the core
     args.catalog = load_catalog(settings, config_path=path)
@@ -228,7 +229,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run engine + HTTP server until SIGINT/SIGTERM, then shut down cleanly."""
-    core = Core.open(settings, catalog=args.catalog)
+    core = Core.open(settings, catalog=args.catalog, config_path=args.config_path)
     try:
         core.index.ensure_writable()  # a second server on one data dir stops here, not later
         asyncio.run(_serve(core, settings))
@@ -287,14 +288,21 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 0
-    core = Core.open(settings, catalog=args.catalog)
+    core = Core.open(settings, catalog=args.catalog, config_path=args.config_path)
     engine = EngineThread()
     startup = Startup(
         data_dir=str(data_dir),
         server_url=concurrent.futures.Future(),
         first_key=concurrent.futures.Future(),
     )
-    options = DesktopOptions(data_dir=data_dir, log_path=log_path, instance=instance)
+    options = DesktopOptions(
+        data_dir=data_dir,
+        log_path=log_path,
+        instance=instance,
+        start_minimized=settings.desktop.start_minimized,
+        close_to_tray=settings.desktop.close_to_tray,
+        theme=settings.desktop.theme,
+    )
     try:
         core.index.ensure_writable()  # a running `minato serve` on this data dir stops us here
         engine.start(lambda: _serve_beside_window(core, settings, startup))
@@ -658,7 +666,8 @@ def cmd_feeds_list(_args: argparse.Namespace, settings: Settings) -> int:
         print("No feeds yet: `minato feeds add URL --name NAME`, or [[feeds]] in the settings.")
         return 0
     rows = [
-        [f.name, f.origin, _every(f.every_s), _when(f.last_polled_at), f.shown_url[:80]] for f in feeds
+        [f.name, f.origin, _every(f.every_s), _when(f.last_polled_at), f.shown_url[:80]]
+        for f in feeds
     ]
     _table(["name", "from", "every", "last poll", "url"], rows)
     return 0

@@ -9,6 +9,8 @@ the fix, because a user reading them has no other context.
 
 from __future__ import annotations
 
+import copy
+import ipaddress
 import json
 import os
 import re
@@ -29,6 +31,11 @@ _ENV_ALIASES = {
     "MINATO_DATABASE_URL": ("storage", "database_url"),
 }
 _SECRET_KEYS = frozenset({"internal_secret", "tmdb_api_key", "database_url", "url"})
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
+)
+AVAILABLE_BACKENDS: tuple[str, ...] = ("auto", "embedded")
+"""The search backends this version can open (`engine.core` refuses Meilisearch at start)."""
 
 
 class _Section(BaseModel):
@@ -50,6 +57,18 @@ class ServerSettings(_Section):
     """Largest .torrent file accepted by /api/ingest/file."""
     max_bulk_records: int = Field(default=100_000, ge=1)
     """Most records one bulk ingest may carry."""
+
+    @field_validator("host")
+    @classmethod
+    def _interface(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not _HOSTNAME.match(value):
+                raise ValueError(
+                    'must be an IP address or a host name, e.g. "127.0.0.1", "::1" or "0.0.0.0"'
+                ) from None
+        return value
 
 
 class StorageSettings(_Section):
@@ -254,6 +273,17 @@ class LiveSettings(_Section):
     """Seconds after which the answer goes out with whatever arrived."""
 
 
+class DesktopSettings(_Section):
+    """The window: how it starts, what closing it does, how it looks. `minato serve` ignores it."""
+
+    start_minimized: bool = False
+    """Open to the tray icon only, without showing the window (the engine starts as usual)."""
+    close_to_tray: bool = True
+    """Closing the window hides it to the tray, where one exists; indexing goes on. Off: quit."""
+    theme: Literal["system", "light", "dark"] = "system"
+    """system | light | dark. system follows the desktop's colour scheme."""
+
+
 class Settings(_Section):
     """Every setting Minato reads; the TOML file's shape."""
 
@@ -268,6 +298,7 @@ class Settings(_Section):
     enrich: EnrichSettings = EnrichSettings()
     crawl: CrawlSettings = CrawlSettings()
     live: LiveSettings = LiveSettings()
+    desktop: DesktopSettings = DesktopSettings()
 
     def data_path(self) -> Path:
         """The data dir actually used (created on demand by the store)."""
@@ -300,19 +331,36 @@ def load_settings(
             raise ConfigError(f"{path}: cannot read the config file: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc} (fix the syntax there)") from exc
+    return settings_from_data(data, path, env, overrides)
+
+
+def settings_from_data(
+    data: Mapping[str, Any],
+    path: Path,
+    env: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Validate the contents of the file at `path`, with env and CLI overrides, as loading does.
+
+    The settings writer checks a changed file with this before writing it.
+
+    Raises:
+        ConfigError: a value is invalid (naming its origin, the dotted key and the fix).
+    """
+    merged: dict[str, Any] = copy.deepcopy(dict(data))  # overrides go into the tables
     origins = {key: str(path) for key in _flat_keys(data)}
     for (section, key), value in _env_overrides(env).items():
-        data.setdefault(section, {})
-        if not isinstance(data[section], dict):
+        merged.setdefault(section, {})
+        if not isinstance(merged[section], dict):
             raise ConfigError(f"{path}: [{section}] must be a table")
-        data[section][key] = value
+        merged[section][key] = value
         origins[f"{section}.{key}"] = f"environment variable {_env_name(section, key)}"
     for dotted, value in (overrides or {}).items():
         section, key = dotted.split(".", 1)
-        data.setdefault(section, {})[key] = value
+        merged.setdefault(section, {})[key] = value
         origins[dotted] = "the command line"
     try:
-        return Settings.model_validate(data)
+        return Settings.model_validate(merged)
     except ValidationError as exc:
         raise _config_error(path, exc, origins) from exc
 
@@ -329,11 +377,20 @@ def _mask(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [_mask(v, key) for v in value]
     if key in _SECRET_KEYS and isinstance(value, str) and value:
-        return _mask_url(value) if "://" in value else "***"
+        return mask_url(value) if "://" in value else "***"
     return value
 
 
-def _mask_url(url: str) -> str:
+def env_keys(env: Mapping[str, str]) -> dict[str, str]:
+    """Which settings the environment sets: dotted key ("server.port") -> variable name.
+
+    A key set there wins over the file at every start, so a saved value does not
+    take effect while its variable is set.
+    """
+    return {f"{section}.{key}": _env_name(section, key) for section, key in _env_overrides(env)}
+
+
+def mask_url(url: str) -> str:
     """Hide the password of a URL but keep where it points, so `config show` stays useful."""
     scheme, _, rest = url.partition("://")
     rest = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", rest)  # libpq's ?password=

@@ -44,6 +44,7 @@ from engine.services import (
     KeyService,
     SearchService,
     Services,
+    SettingsService,
     StatusService,
 )
 from engine.services.dht import DhtService
@@ -210,6 +211,7 @@ class Core:
         *,
         classify: bool | None = None,
         catalog: SiteCatalog | None = None,
+        config_path: Path | None = None,
     ) -> Core:
         """Open every part; `classify=False` skips the classifier processes (quick CLI reads).
 
@@ -219,14 +221,17 @@ class Core:
             catalog: the sites as `load_catalog` made them (the CLI loads them at start,
                 naming the real config file in errors); None loads them here, from the
                 built-in files, the default config directory and `settings.sites`.
+            config_path: the file `settings` were loaded from, where the settings service
+                saves; None: `default_config_path()` (`MINATO_CONFIG`, else the platform's).
 
         Raises:
             ConfigError: a setting cannot be honoured.
             StoreError: the database cannot be opened or migrated.
         """
+        config_path = config_path or default_config_path()
         if catalog is None:
             # The path only names the file in error messages; the values are in `settings`.
-            catalog = load_catalog(settings, config_path=default_config_path())
+            catalog = load_catalog(settings, config_path=config_path)
         data_dir = settings.data_path()
         data_dir.mkdir(parents=True, exist_ok=True)
         database = open_database(settings.storage.database_url or sqlite_url(data_dir))
@@ -311,6 +316,7 @@ class Core:
                 state=SourceStateStore(database.reader, writer),
                 refused=crawling.dht_refused,
             ),
+            settings=SettingsService(settings, config_path),
         )
         return cls(
             settings,

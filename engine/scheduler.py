@@ -8,6 +8,11 @@ challenge page is shown as blocked. Every change of state is kept in a
 `CrawlerStatus` (heartbeat, items seen/new, duration, last error, next run) that the
 JSON API, the CLI and the window read, and that a `StatusStore` persists so a
 restart keeps totals and the user's start/stop choice.
+
+`pause` holds all background crawling at once (the tray's "Pause indexing"): crawls
+under way are cancelled, none starts, and every source's start/stop choice is left
+as it was, so `resume` puts back exactly what ran. A pause lasts for this run of the
+program only: it is never saved, and the next start crawls as the choices say.
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ CONTINUOUS_PAUSE_S = 5.0
 """A continuous source (the DHT) whose run returned is started again after this pause."""
 HEARTBEAT_SAVE_S = 5.0
 """Heartbeats are kept in memory at once but persisted at most this often per source."""
+PAUSE_WAIT_S = 15.0
+"""How long `pause` waits for cancelled crawls to end (a DHT node closing) before answering."""
+PAUSED = "paused"
+"""The message of every source that would run but for the pause."""
 _ERROR_CHARS = 500
 
 
@@ -153,10 +162,13 @@ class Scheduler:
             self._status[source.id] = self._initial_status(source)
         self._wake = {sid: asyncio.Event() for sid in self._sources}
         self._crawls: dict[str, asyncio.Task[RunResult]] = {}
+        self._settled: dict[str, asyncio.Event] = {}
+        """Set once a crawl's outcome is recorded (its figures counted): `pause` waits on it."""
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._saved_at: dict[str, float] = {}
         self._crawl_counter = 0
+        self._paused = False
 
     def _initial_status(self, source: ScheduledSource) -> CrawlerStatus:
         """A source's status at start: its saved totals and the user's start/stop choice."""
@@ -197,8 +209,16 @@ class Scheduler:
         except KeyError:
             raise NotFound(f"no crawler named {source!r}") from None
 
+    @property
+    def paused(self) -> bool:
+        """True between `pause` and `resume`: no background crawl runs."""
+        return self._paused
+
     async def start(self, source: str) -> CrawlerStatus:
         """Enable a source and run it now (a running crawl is left alone).
+
+        While paused the choice is kept and the run waits for `resume`, which
+        runs it at once.
 
         Raises:
             NotFound: no such source.
@@ -207,12 +227,15 @@ class Scheduler:
         if not self._sources[source].enabled:
             return current  # off in the settings: the settings decide, not a click
         if current.state is not CrawlerState.RUNNING:
-            await self._set(source, enabled=True, state=CrawlerState.IDLE, message="started")
+            message = "started: runs when indexing is resumed" if self._paused else "started"
+            await self._set(
+                source, enabled=True, state=CrawlerState.IDLE, message=message, next_run_at=None
+            )
         self._wake[source].set()
         return self._status[source]
 
     async def stop(self, source: str) -> CrawlerStatus:
-        """Disable a source, cancelling its crawl if one is running.
+        """Disable a source, cancelling its crawl if one is running (paused or not).
 
         Raises:
             NotFound: no such source.
@@ -227,6 +250,55 @@ class Scheduler:
         self._wake[source].set()
         return self._status[source]
 
+    async def pause(self, wait_s: float = PAUSE_WAIT_S) -> list[CrawlerStatus]:
+        """Hold all background crawling: cancel the crawls under way, start none until `resume`.
+
+        The sources' start/stop choices are untouched: a source that would run shows
+        "paused" (idle, or still blocked/backing off if that is how its last run
+        ended). Waits up to `wait_s` for the cancelled crawls to end, so that what
+        they found is counted and a DHT node has closed when this returns. Pausing
+        again changes nothing.
+        """
+        if self._paused:
+            return self.statuses()
+        self._paused = True
+        log.info("indexing paused: %d crawls cancelled", len(self._crawls))
+        for sid, status in self._status.items():
+            if status.enabled:  # memory first, so a crawl ending now keeps these states
+                state = CrawlerState.IDLE if status.state is CrawlerState.RUNNING else status.state
+                self._status[sid] = replace(status, state=state, message=PAUSED)
+        settled = [self._settled[sid] for sid in self._crawls]
+        for crawl in self._crawls.values():
+            crawl.cancel()
+        for wake in self._wake.values():
+            wake.set()  # loops sleeping until their next run look again, and wait instead
+        for sid in list(self._status):
+            if self._status[sid].message == PAUSED:
+                self._save_soon(sid)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_s):
+                for event in settled:
+                    await event.wait()
+        return self.statuses()
+
+    async def resume(self) -> list[CrawlerStatus]:
+        """Let crawling go on: sources whose next run passed run now, others keep their schedule.
+
+        A crawl cancelled by the pause runs again at once; a source started while
+        paused runs now; a source stopped while paused stays stopped. Resuming when
+        not paused changes nothing.
+        """
+        if not self._paused:
+            return self.statuses()
+        self._paused = False
+        log.info("indexing resumed")
+        for sid, status in self._status.items():
+            if status.enabled:
+                self._status[sid] = replace(status, message=_resumed_message(status))
+                self._save_soon(sid)
+            self._wake[sid].set()
+        return self.statuses()
+
     # --- running ----------------------------------------------------------------------------
 
     def add(self, source: ScheduledSource) -> CrawlerStatus:
@@ -238,7 +310,10 @@ class Scheduler:
         if source.id in self._sources:
             raise ValueError(f"a crawler named {source.id!r} exists")
         self._sources[source.id] = source
-        self._status[source.id] = self._initial_status(source)
+        status = self._initial_status(source)
+        if self._paused and status.enabled:
+            status = replace(status, message=PAUSED)
+        self._status[source.id] = status
         self._wake[source.id] = asyncio.Event()
         if self._group is not None:
             self._loops[source.id] = self._group.create_task(
@@ -257,6 +332,7 @@ class Scheduler:
             if task is not None:
                 task.cancel()
         del self._sources[source], self._status[source], self._wake[source]
+        self._settled.pop(source, None)
 
     async def run(self) -> None:
         """Run every source until cancelled; one source's failure never stops the others."""
@@ -274,20 +350,20 @@ class Scheduler:
     async def _loop(self, source: ScheduledSource) -> None:
         while True:
             status = self._status[source.id]
-            if not status.enabled:
-                await self._wait(source.id, None)
+            if not status.enabled or self._paused:
+                await self._wait(source.id, None)  # until start, stop, pause or resume
                 continue
             delay = self._seconds_until(status.next_run_at)
             if delay > 0 and not await self._wait(source.id, delay):
-                continue  # woken by start/stop: look again
+                continue  # woken by start/stop/pause/resume: look again
             if self._gate is not None:
                 await self._gate()  # a worker whose central server is down waits here
-            if not self._status[source.id].enabled:
+            if not self._status[source.id].enabled or self._paused:
                 continue
             await self._crawl_once(source)
 
     async def _wait(self, source: str, seconds: float | None) -> bool:
-        """Sleep `seconds` (forever when None); False when woken early by start/stop."""
+        """Sleep `seconds` (forever when None); False when woken early (start, stop, pause)."""
         wake = self._wake[source]
         wake.clear()
         try:
@@ -320,6 +396,9 @@ class Scheduler:
             items_new=0,
             next_run_at=None,
         )
+        if self._paused or not self._status[source.id].enabled:
+            return  # paused or stopped while "running" was being saved: they set the state
+        settled = self._settled[source.id] = asyncio.Event()
         crawl = asyncio.create_task(source.run(CrawlContext(source.id, crawl_id, report)))
         self._crawls[source.id] = crawl
         try:
@@ -329,7 +408,7 @@ class Scheduler:
             if current is not None and current.cancelling():
                 crawl.cancel()
                 raise  # the scheduler itself is shutting down
-            # only the crawl was cancelled: `stop` did it; the state is already "disabled"
+            # only the crawl was cancelled: `stop` or `pause` did it and set the state
             await self._finished(source.id, began, RunResult(*progress), state=None)
             return
         except (NetworkError, LayoutChanged) as exc:
@@ -342,6 +421,7 @@ class Scheduler:
             return
         finally:
             self._crawls.pop(source.id, None)
+            settled.set()  # after the outcome above was recorded
         every = source.every_s if source.every_s is not None else self._continuous_pause
         await self._finished(  # one update: nobody sees the run counted without its next one
             source.id,
@@ -388,7 +468,7 @@ class Scheduler:
         await self._set(
             source,
             state=state,
-            message=f"retrying in {_human(delay)}",
+            message=PAUSED if self._paused else f"retrying in {_human(delay)}",
             finished_at=now,
             last_heartbeat=now,
             last_duration_s=time.monotonic() - began,
@@ -448,6 +528,14 @@ def _human(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _resumed_message(status: CrawlerStatus) -> str | None:
+    """What a source says once the pause ends: when a failed one tries again, else nothing."""
+    if status.state in (CrawlerState.IDLE, CrawlerState.RUNNING) or status.next_run_at is None:
+        return None
+    left = (status.next_run_at - datetime.now(UTC)).total_seconds()
+    return f"retrying in {_human(left)}" if left > 0 else None
 
 
 def _failure_state(exc: NetworkError | LayoutChanged) -> CrawlerState:

@@ -24,6 +24,8 @@ class IndexView(QWidget):
     """Index figures, the re-index button, its progress bar and its cancel button."""
 
     _progressed = Signal(int, int)  # (done, total), emitted from the engine's worker thread
+    rebuilt = Signal(int)
+    """A re-index ran to its end: how many torrents the index now holds (the tray tells)."""
 
     def __init__(self, bridge: CoreBridge) -> None:
         super().__init__()
@@ -82,6 +84,7 @@ class IndexView(QWidget):
     def _done(self, count: int) -> None:
         self._running(False)
         self.message.setText(f"Re-indexed {count:,} torrents.")
+        self.rebuilt.emit(count)
         self.refresh()
 
     def _stopped(self, error: MinatoError) -> None:

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import qasync  # type: ignore[import-untyped]  # no type hints; QEventLoop is all we use
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QSplitter
+from PySide6.QtWidgets import QApplication, QLabel, QSplitter
 
 from app.desktop.bridge import CoreBridge
 from app.desktop.crash import CrashReporter
 from app.desktop.engine_thread import EngineThread
 from app.desktop.single_instance import InstanceServer
 from app.desktop.theme import Theme, ThemeChoice
+from app.desktop.tray import TrayIcon
 from app.desktop.welcome import Startup
 from app.desktop.window import MainWindow
 from app.desktop.window_state import WindowState
@@ -83,10 +84,13 @@ def run_window(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     theme = Theme(app, options.theme)
-    window = MainWindow(CoreBridge(services, engine), startup)
+    bridge = CoreBridge(services, engine)
+    window = MainWindow(bridge, startup)
     window.theme = theme
     closed = asyncio.Event()
     window.quit_requested.connect(closed.set)
+    tray = _tray(bridge, window, options)
+    tray.quit_requested.connect(closed.set)
     crash = CrashReporter(options.log_path, window)
     crash.quit_requested.connect(closed.set)
     crash.install()
@@ -95,7 +99,8 @@ def run_window(
     splitters = dict(zip(("search",), window.search.findChildren(QSplitter), strict=False))
     if state is not None:
         state.restore(window, window.tabs, splitters)
-    window.show()
+    if not (options.start_minimized and window.hide_on_close):
+        window.show()  # minimized to the tray only where there is one to open it from
     if on_shown is not None:
         loop.call_soon(on_shown, window)
     previous = {sig: signal.getsignal(sig) for sig in _QUIT_SIGNALS}
@@ -116,11 +121,32 @@ def run_window(
             state.save(window, window.tabs, splitters)
         if instance is not None:
             instance.close()
+        tray.hide()
         crash.uninstall()
         window.hide_on_close = window.confirm_quit = False
         window.close()
         asyncio.set_event_loop(None)
     return 0
+
+
+def _tray(bridge: CoreBridge, window: MainWindow, options: DesktopOptions) -> TrayIcon:
+    """The tray icon; where there is none, closing the window asks before quitting."""
+    tray = TrayIcon(bridge, window)
+    if tray.show():
+        window.hide_on_close = options.close_to_tray
+        window.hidden_to_tray.connect(tray.window_hidden)
+    else:
+        window.confirm_quit = True
+        note = QLabel("No system tray here: closing the window quits Minato")
+        note.setToolTip(
+            "Indexing and the Torznab server run while the window is open. On a desktop "
+            "with a tray, closing the window hides it there instead."
+        )
+        window.statusBar().addPermanentWidget(note)
+    # With or without a tray, what it would announce also reaches the status bar.
+    tray.notified.connect(lambda title, text: window.statusBar().showMessage(f"{title}: {text}"))
+    window.index.rebuilt.connect(tray.index_rebuilt)
+    return tray
 
 
 def _listen(name: str | None, window: MainWindow) -> InstanceServer | None:

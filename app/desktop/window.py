@@ -20,6 +20,7 @@ from app.desktop.index_view import IndexView
 from app.desktop.keys_view import KeysView
 from app.desktop.monitor_view import MonitorView
 from app.desktop.search_view import SearchView
+from app.desktop.settings_dialog import SettingsDialog
 from app.desktop.theme import Theme
 from app.desktop.welcome import Startup, WelcomePanel
 from engine.errors import MinatoError
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         """Build the tabs; `startup` tells what the engine's start learns (URL, first key)."""
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
+        self._bridge = bridge
         self.resize(1100, 700)
         self.search = SearchView(bridge)
         self.crawlers = CrawlersView(bridge)
@@ -67,7 +69,13 @@ class MainWindow(QMainWindow):
         self.confirm_quit = False
         self.quit_action = QAction("&Quit Minato", self, shortcut=QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.quit_requested.emit)
+        self.settings_action = QAction(
+            "&Settings…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Preferences)
+        )
+        self.settings_action.triggered.connect(self.open_settings)
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self._server_state.connect(self.statusBar().showMessage)
         if startup is not None:
@@ -120,6 +128,13 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Yes
+
+    def open_settings(self) -> SettingsDialog:
+        """The settings dialog, window-modal (the engine and the server keep running)."""
+        dialog = SettingsDialog(self._bridge, self, theme=self.theme)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def focus_search(self) -> None:
         """Show the search tab with its words selected, ready to be typed over."""

@@ -20,6 +20,7 @@ from engine.services.search import (
     parse_live_mode,
     parse_search_params,
 )
+from engine.services.settings import SaveReport, SettingsForm, SettingsService, SiteEntry
 from engine.services.status import StatusService
 
 __all__ = [
@@ -29,9 +30,13 @@ __all__ = [
     "IngestService",
     "KeyService",
     "LiveSearch",
+    "SaveReport",
     "SearchService",
     "SearchUpdate",
     "Services",
+    "SettingsForm",
+    "SettingsService",
+    "SiteEntry",
     "StatusService",
     "parse_live_mode",
     "parse_search_params",
@@ -50,3 +55,4 @@ class Services:
     feeds: FeedService
     dht: DhtService
     live: LiveSearch
+    settings: SettingsService

@@ -7,6 +7,11 @@ mirrors (configured order, last health check, the one in use), its circuit
 breaker and the proxies it may use (shown by their safe URLs, never with
 credentials).
 
+"Pause indexing" (`pause`/`resume`) holds every background crawl (sites, APIs,
+feeds, the DHT) for this run of the program; it is not saved. What a person asks
+for is not background indexing and keeps working while paused: live search from
+the search bar, a crawl started by hand (`crawl_site`), and the ingest API.
+
 Ids come from URLs, so every lookup checks the id against the known ones first
 and answers `NotFound` with a shortened id: a 4 KB id is not echoed back whole.
 """
@@ -169,8 +174,32 @@ class CrawlerService:
         """
         return list(self._store.load().values())
 
+    @property
+    def paused(self) -> bool:
+        """True while indexing is paused (`pause` until `resume`)."""
+        return self._scheduler.paused
+
+    async def pause(self) -> list[CrawlerStatus]:
+        """Pause indexing: cancel every crawl under way, start none, stop polling feeds and the DHT.
+
+        Each crawler keeps its own start/stop choice (nothing is saved as stopped), and
+        the pause itself lasts only for this run of the program. Pausing twice is harmless.
+        Answers with every crawler's status once the cancelled crawls have ended.
+        """
+        return await self._scheduler.pause()
+
+    async def resume(self) -> list[CrawlerStatus]:
+        """Resume indexing: overdue crawlers (and those cancelled by the pause) run now.
+
+        The others keep their schedule; a crawler stopped meanwhile stays stopped and
+        one started meanwhile runs now. Resuming when not paused is harmless.
+        """
+        return await self._scheduler.resume()
+
     async def start(self, source: str) -> CrawlerStatus:
         """Enable a crawler and run it now; a crawler off in the settings stays off.
+
+        While indexing is paused the choice is kept, and the crawler runs at `resume`.
 
         Raises:
             NotFound: no crawler has this id.
@@ -179,7 +208,7 @@ class CrawlerService:
         return await self._scheduler.start(source)
 
     async def stop(self, source: str) -> CrawlerStatus:
-        """Disable a crawler, cancelling its crawl if one runs.
+        """Disable a crawler, cancelling its crawl if one runs (paused or not: it stays off).
 
         Raises:
             NotFound: no crawler has this id.

@@ -6,6 +6,9 @@ crawler keeps the figures (routing table, hashes discovered, metadata fetched,
 failures, rates). When the crawler is not running in this process (the CLI
 without a server, or the DHT stopped) the figures shown are the last ones it
 saved, marked as not live.
+
+Pausing indexing (`CrawlerService.pause`) closes the node like `stop` does but
+keeps the start/stop choice: `resume` starts a node again when the DHT was on.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class DhtService:
 
     async def start(self) -> DhtReport:
         """Turn the DHT crawler on (kept across restarts) and start it now.
+
+        While indexing is paused the choice is kept and the node starts at `resume`.
 
         Raises:
             DisabledBySettings: the settings forbid the DHT (saying which setting).

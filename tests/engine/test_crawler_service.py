@@ -11,6 +11,7 @@ checks; proxies never show their passwords.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 from engine.config import ProxySettings
 from engine.core import Core
 from engine.errors import NotFound
-from engine.scheduler import CrawlerState, CrawlerStatus
+from engine.scheduler import CrawlContext, CrawlerState, CrawlerStatus, RunResult
 from engine.store.mirrors import HISTORY_PER_MIRROR, MirrorCheck
 from tests.conftest import SettingsFactory
 from tests.crawl_support import counting_job, only_sites, register
@@ -218,3 +219,62 @@ async def test_unknown_site_ids_are_not_found(open_core: CoreFactory, bad: str) 
     with pytest.raises(NotFound) as caught:
         await open_core().services.crawlers.mirrors(bad)
     assert len(caught.value.user_message) < 140
+
+
+async def test_pause_and_resume_hold_every_crawl_and_keep_the_choices(
+    make_settings: SettingsFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Pause indexing": the crawl under way ends, the choices are kept; ingest still works."""
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def hang(ctx: CrawlContext) -> RunResult:
+        started.append(ctx.crawl_id)
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(ctx.crawl_id)
+            raise
+        return RunResult()
+
+    register(monkeypatch, {"yts": hang})
+    values = {"pipeline.classify": False, **only_sites({"yts": {"mirrors": [A]}})}
+    core = Core.open(make_settings(database_url, **values))
+    assert core.crawling is not None
+    task = asyncio.create_task(core.crawling.scheduler.run())
+    crawlers = core.services.crawlers
+    try:
+        await until(lambda: bool(started))
+        assert crawlers.paused is False
+        paused = yts_of(await crawlers.pause())
+        assert crawlers.paused is True
+        assert cancelled == started  # ended before pause answered
+        assert (paused.state, paused.enabled, paused.message) == (
+            CrawlerState.IDLE,
+            True,
+            "paused",
+        )
+        assert yts_of(await crawlers.pause()) == paused  # twice: harmless
+        await until(lambda: yts_of(crawlers.saved_statuses()).message == "paused")
+        assert yts_of(crawlers.saved_statuses()).enabled is True  # not saved as stopped
+        dht = (await core.services.dht.report()).status
+        assert (dht.state, dht.message) == (CrawlerState.DISABLED, "disabled in the settings")
+
+        record = {"info_hash": "a" * 40, "title": "Ubuntu 24.04 LTS", "source": "manual"}
+        report = await core.services.ingest.ingest_json(json.dumps([record]).encode())
+        assert report.created == 1  # the ingest API keeps accepting while paused
+
+        assert (await crawlers.stop("yts")).enabled is False
+        again = await crawlers.start("yts")
+        assert again.message == "started: runs when indexing is resumed"
+        await asyncio.sleep(0.1)
+        assert len(started) == 1
+        resumed = yts_of(await crawlers.resume())
+        assert crawlers.paused is False
+        assert resumed.message is None
+        await until(lambda: len(started) == 2)  # cut short, then started: runs at once
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        core.close()

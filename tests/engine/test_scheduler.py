@@ -293,3 +293,15 @@ async def test_a_source_added_while_running_runs_and_a_removed_one_stops() -> No
         with pytest.raises(NotFound):
             scheduler.remove("counting")
     assert scheduler.add(source).state is CrawlerState.IDLE  # added before a run: starts with it
+
+
+async def test_start_runs_an_idle_source_now_rather_than_at_its_next_run() -> None:
+    crawls, source = counting()
+    hourly = ScheduledSource("hourly", 3600, source.run)
+    scheduler = Scheduler([hourly], **FAST)
+    async with running(scheduler):
+        await until(lambda: scheduler.status("hourly").next_run_at is not None)
+        assert len(crawls) == 1
+        started = await scheduler.start("hourly")  # "Start / run now" on an idle source
+        assert started.message == "started"
+        await until(lambda: len(crawls) == 2)  # now, not in an hour

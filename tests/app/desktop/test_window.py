@@ -6,6 +6,7 @@ import concurrent.futures
 
 import pytest
 from PySide6.QtGui import QShortcut
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from app.desktop.launch import run_window
@@ -38,7 +39,11 @@ def test_the_window_opens_with_its_tabs_and_closing_it_returns(
         shortcuts["Ctrl+L"].activated.emit()  # offscreen windows get no key focus to press it
         seen["current"] = window.tabs.currentWidget() is window.search
         seen["selected"] = window.search.search_box.selectedText()
-        window.close()
+        seen["no_tray_note"] = any(
+            "closing the window quits" in label.text()
+            for label in window.statusBar().findChildren(QLabel)
+        )
+        window.quit_action.trigger()  # no tray offscreen: closing would ask first
 
     code = run_window(engine.core.services, engine.thread, startup=startup, on_shown=drive)
 
@@ -50,6 +55,7 @@ def test_the_window_opens_with_its_tabs_and_closing_it_returns(
         "welcome": False,
         "current": True,
         "selected": "dune",
+        "no_tray_note": True,
     }
 
 
