@@ -33,7 +33,9 @@ from engine.services.crawlers import CrawlerState, CrawlerStatus
 
 log = logging.getLogger(__name__)
 
-REFRESH_MS: Final = 3000
+REFRESH_MS: Final = 10_000
+"""The figures count rows (cheap, not free at millions): often enough for a tooltip; the
+menu asks again as it opens."""
 MESSAGE_MS: Final = 10_000
 """How long a notification stays up (desktops may cap or ignore it)."""
 ICON_SIZES: Final = (16, 22, 24, 32, 48, 64)
@@ -143,6 +145,7 @@ class TrayIcon(QObject):
         self.open_action.triggered.connect(self.show_window)
         self.pause_action.triggered.connect(self.toggle_pause)
         self.quit_action.triggered.connect(self.quit_requested)
+        self.menu.aboutToShow.connect(self.refresh)
         self._timer = every(self, refresh_ms, self.refresh)
         self.refresh()
 

@@ -70,8 +70,8 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("&Quit Minato", self, shortcut=QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.quit_requested.emit)
         self.settings_action = QAction(
-            "&Settings…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Preferences)
-        )
+            "&Settings…", self, shortcut=QKeySequence("Ctrl+,")
+        )  # the Preferences standard key has no binding on X11: the common one, spelled out
         self.settings_action.triggered.connect(self.open_settings)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.settings_action)
