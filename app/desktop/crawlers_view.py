@@ -15,10 +15,8 @@ from typing import Final
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -29,9 +27,10 @@ from PySide6.QtWidgets import (
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.dht_panel import DhtPanel
 from app.desktop.feeds_panel import FeedsPanel
+from app.desktop.labels import ago, crawler_state, until
 from app.desktop.mirrors_panel import MirrorsPanel
-from app.desktop.results_model import age
-from app.desktop.table_model import RowsModel
+from app.desktop.table_model import RowsModel, show_rows
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.services import Services
 from engine.services.crawlers import CrawlerStatus
@@ -47,6 +46,7 @@ COLUMNS: Final = (
     "Next run",
     "Last error",
 )
+NEXT_RUN: Final = COLUMNS.index("Next run")
 _ERROR_CHARS: Final = 120
 """A cell shows this much of an error; the tooltip has it whole."""
 
@@ -80,7 +80,9 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
         return self.row(row)
 
     def tooltip(self, row: CrawlerStatus, column: int) -> str | None:
-        """The last error, or what the state means."""
+        """The last error, or what the state means; over "Next run", its time."""
+        if column == NEXT_RUN and row.next_run_at is not None:
+            return f"{row.next_run_at:%Y-%m-%d %H:%M:%S} UTC"
         return row.last_error or row.message
 
     def cell(self, row: CrawlerStatus, column: int) -> str:
@@ -89,10 +91,9 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
             case 0:
                 return row.source
             case 1:
-                return f"{row.state.value} ({row.message})" if row.message else row.state.value
+                return crawler_state(row)
             case 2:
-                heartbeat = age(row.last_heartbeat, self._now)
-                return f"{heartbeat} ago" if heartbeat and heartbeat != "now" else heartbeat
+                return ago(row.last_heartbeat, self._now)
             case 3:
                 return f"{row.items_new:,} / {row.items_seen:,}" if row.runs else ""
             case 4:
@@ -100,7 +101,7 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
             case 5:
                 return str(row.runs)
             case 6:
-                return f"{row.next_run_at:%H:%M:%S} UTC" if row.next_run_at else ""
+                return until(row.next_run_at, self._now)
             case _:
                 return _short(row.last_error or "")
 
@@ -116,7 +117,7 @@ class SourcesPanel(QWidget):
         self.table = QTableView()
         self.start = QPushButton("Start / run now")
         self.stop = QPushButton("Stop")
-        self.message = QLabel("")
+        self.message = Note()
         self._layout()
         self.start.clicked.connect(lambda: self._act("start"))
         self.stop.clicked.connect(lambda: self._act("stop"))
@@ -165,20 +166,16 @@ class SourcesPanel(QWidget):
 
     def _acted(self, action: str, status: CrawlerStatus) -> None:
         verb = "started" if action == "start" else "stopped"
-        self.message.setText(f"{status.source} {verb}: {status.state.value}")
+        self.message.setText(f"{status.source} {verb}: {crawler_state(status)}")
         self.refresh()
 
     def _failed(self, error: MinatoError) -> None:
         self.message.setText(error.user_message)
 
     def _layout(self) -> None:
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
+        show_rows(self.table, self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start)

@@ -2,7 +2,9 @@
 
 Actions: copy the magnet, open it in the system's torrent client, save the .torrent
 when Minato holds it, and open the page of the source that listed it. Files are a
-Qt model: a torrent of 10,000 files costs what the visible rows cost.
+Qt model: a torrent of 10,000 files costs what the visible rows cost. Until a result
+is chosen only a hint shows; a torrent whose file list is unknown says so where the
+files would be.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import html
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -27,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
-from app.desktop.table_model import RowsModel
+from app.desktop.labels import category_label, kind_label
+from app.desktop.table_model import RowsModel, show_rows
 from app.formatting import human_size
 from engine.errors import MinatoError
 from engine.models import FileEntry, Sighting, Torrent, TorrentSummary
@@ -40,6 +44,10 @@ _ID_FIELDS: Final = (
     ("MAL", "mal_id"),
     ("MusicBrainz", "musicbrainz_id"),
 )
+
+
+HINT: Final = "Select a result to see its files, sources and details."
+NO_FILES: Final = "No file list: no source that listed this torrent gave one."
 
 
 class FilesModel(RowsModel[FileEntry]):
@@ -61,7 +69,7 @@ class DetailsView(QWidget):
         self._bridge = bridge
         self._ticket: Ticket | None = None
         self.torrent: Torrent | None = None
-        self.title = QLabel("Select a result to see its files, sources and details.")
+        self.title = QLabel(HINT)
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.facts = QLabel("")
@@ -72,6 +80,8 @@ class DetailsView(QWidget):
         self.sightings.setWordWrap(True)
         self.sightings.setOpenExternalLinks(True)
         self.description = QPlainTextEdit(readOnly=True)
+        self.no_files = QLabel(NO_FILES, wordWrap=True, alignment=Qt.AlignmentFlag.AlignTop)
+        self.no_files.setMargin(8)
         self.copy_magnet = QPushButton("Copy magnet")
         self.open_magnet = QPushButton("Open in torrent client")
         self.save_torrent = QPushButton("Save .torrent…")
@@ -89,6 +99,9 @@ class DetailsView(QWidget):
         if self._ticket is not None:
             self._ticket.cancel()
         self.title.setText(hit.title)
+        bold = self.title.font()
+        bold.setBold(True)  # a torrent's name; the hint before any choice is plain
+        self.title.setFont(bold)
         self._ticket = self._bridge.call(
             lambda services: services.search.torrent(hit.info_hash), self._show, self._failed
         )
@@ -142,13 +155,23 @@ class DetailsView(QWidget):
         self.title.setText(hit.title)
         self.facts.setText(_facts(hit, len(torrent.files)))
         self.files.set_rows(torrent.files)
+        self.file_pages.setCurrentWidget(self.files_table if torrent.files else self.no_files)
         self.sightings.setText(_sightings(torrent.sightings))
         self.description.setPlainText(torrent.description or "")
         self.message.setText("")
         self._enable(torrent)
+        self.body.setVisible(True)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new palette (the theme changed): links take its colour when their text is set."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.torrent is not None:
+            self.sightings.clear()  # the same text again would be ignored, links and all
+            self.sightings.setText(_sightings(self.torrent.sightings))
 
     def _failed(self, error: MinatoError) -> None:
         self.message.setText(error.user_message)
+        self.body.setVisible(True)  # the message lives there: a first failure must show too
 
     def _enable(self, torrent: Torrent | None) -> None:
         known = torrent is not None
@@ -164,34 +187,43 @@ class DetailsView(QWidget):
 
     def _layout(self) -> None:
         actions = QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
         for button in (self.copy_magnet, self.open_magnet, self.save_torrent, self.open_source):
             actions.addWidget(button)
-        actions.addStretch(1)
+        actions.addWidget(self.message, 1)
         files = QTableView()
-        files.setModel(self.files)
-        files.verticalHeader().setVisible(False)
-        files.verticalHeader().setDefaultSectionSize(22)
+        show_rows(files, self.files)
         files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        files.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.files_table = files
+        self.file_pages = QStackedWidget()
+        self.file_pages.addWidget(files)
+        self.file_pages.addWidget(self.no_files)
         pages = QTabWidget()
-        pages.addTab(files, "Files")
+        pages.addTab(self.file_pages, "Files")
         pages.addTab(self.description, "Description")
+        self.body = QWidget()  # hidden until a torrent is shown: only the hint before
+        inner = QVBoxLayout(self.body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.facts)
+        inner.addWidget(self.sightings)
+        inner.addLayout(actions)
+        inner.addWidget(pages, 1)
+        self.body.setVisible(False)
         column = QVBoxLayout(self)
         column.addWidget(self.title)
-        column.addWidget(self.facts)
-        column.addWidget(self.sightings)
-        column.addLayout(actions)
-        column.addWidget(self.message)
-        column.addWidget(pages, 1)
+        column.addWidget(self.body, 1)
+        column.addStretch(0)
 
 
 def _facts(hit: TorrentSummary, files: int) -> str:
     """Size, swarm, kind and what the classifier and enrichment found, on one line."""
     parts = [human_size(hit.size, "size unknown"), f"{hit.seeders or 0} seeders"]
     parts.append(f"{hit.leechers or 0} leechers")
-    parts.append(f"{files} files" if files else "files unknown (magnet only)")
+    parts.append(f"{files:,} files" if files else "file list unknown")
     if hit.kind is not None:
-        parts.append(hit.kind.value + (f" ({hit.category})" if hit.category else ""))
+        category = f" ({category_label(hit.category)})" if hit.category else ""
+        parts.append(kind_label(hit.kind) + category)
     if hit.season is not None:
         episode = f"E{hit.episode:02d}" if hit.episode is not None else ""
         parts.append(f"S{hit.season:02d}{episode}")

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.labels import crawler_state
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.services import Services
 from engine.services.dht import DhtFigures, DhtReport
@@ -35,8 +37,10 @@ REFRESH_MS: Final = 2000
 START_TEXT: Final = "Start the DHT crawler…"
 STOP_TEXT: Final = "Stop the DHT crawler"
 BANDWIDTH_NOTE: Final = (
-    "Off by default: the DHT crawler uses bandwidth (up to the [dht] upload and download "
-    "limits) and listens on a UDP port the internet can reach."
+    "The DHT crawler finds torrents no website lists: it joins the BitTorrent DHT, learns "
+    "the info hashes peers announce, and fetches each torrent's name and files from them. "
+    "It is off by default: it uses bandwidth (up to the [dht] upload and download limits) "
+    "and listens on a UDP port the internet can reach."
 )
 START_QUESTION: Final = (
     "The DHT crawler joins the public BitTorrent DHT to find torrents no website lists. "
@@ -115,11 +119,14 @@ async def _report(services: Services) -> DhtReport:
 
 
 def state_text(report: DhtReport) -> str:
-    """On or off, and what the crawler is doing (or why it is off)."""
+    """On and what the crawler is doing, or off and why: "DHT crawler: off until started"."""
     status = report.status
-    on = "on" if status.enabled else "off"
-    note = status.message or status.last_error
-    return f"DHT crawler: {on}, {status.state.value}" + (f" ({note})" if note else "")
+    if status.enabled:
+        return f"DHT crawler: on, {crawler_state(status)}"
+    why = status.message or status.last_error
+    if why is None:
+        return "DHT crawler: off"
+    return f"DHT crawler: {why}" if why.startswith("off") else f"DHT crawler: off ({why})"
 
 
 def source_text(report: DhtReport) -> str:
@@ -140,13 +147,17 @@ class DhtPanel(QWidget):
         self._loading: Ticket | None = None
         self._enabled = False
         self.state = QLabel("DHT crawler: …")
+        bold = self.state.font()
+        bold.setBold(True)
+        self.state.setFont(bold)
         self.toggle = QPushButton(START_TEXT)
         self.note = QLabel(BANDWIDTH_NOTE)
         self.note.setWordWrap(True)
+        self.note.setMaximumWidth(900)  # a paragraph, not one line across a wide window
         self.source = QLabel("")
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = Note()
         self.figures = {key: QLabel("") for key, _title, _show in _FIGURES}
+        self.figures_box = QWidget()  # hidden until the crawler has run: no rows of zeros
         self._layout()
         self.toggle.clicked.connect(self._toggle)
         self._timer = QTimer(self)
@@ -212,6 +223,7 @@ class DhtPanel(QWidget):
         self.source.setText(source_text(report))
         for key, _title, show in _FIGURES:
             self.figures[key].setText(show(report.figures))
+        self.figures_box.setVisible(report.live or report.figures.started_at is not None)
 
     def _failed(self, error: MinatoError) -> None:
         self.message.setText(error.user_message)
@@ -220,13 +232,15 @@ class DhtPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.state, 1)
         top.addWidget(self.toggle)
-        form = QFormLayout()
+        form = QFormLayout(self.figures_box)
+        form.setContentsMargins(0, 0, 0, 0)
         for key, title, _show in _FIGURES:
             form.addRow(f"{title}:", self.figures[key])
+        self.figures_box.setVisible(False)
         column = QVBoxLayout(self)
         column.addLayout(top)
         column.addWidget(self.note)
         column.addWidget(self.message)
         column.addWidget(self.source)
-        column.addLayout(form)
+        column.addWidget(self.figures_box)
         column.addStretch(1)

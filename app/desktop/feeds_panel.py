@@ -16,7 +16,6 @@ from typing import Final
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,8 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
-from app.desktop.results_model import age
-from app.desktop.table_model import RowsModel
+from app.desktop.labels import ago, crawler_state
+from app.desktop.table_model import RowsModel, show_rows
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.services import Services
 from engine.services.feeds import FeedInfo
@@ -79,17 +79,13 @@ class FeedsModel(RowsModel[FeedInfo]):
             case 2:
                 return every_text(row.every_s)
             case 3:
-                ago = age(row.last_polled_at, self._now)
-                return "never" if not ago else ("just now" if ago == "now" else f"{ago} ago")
+                return ago(row.last_polled_at, self._now) or "never"
             case 4:
                 if crawler is None or not crawler.runs:
                     return ""
                 return f"{crawler.items_new:,} / {crawler.items_total:,}"
             case 5:
-                if crawler is None:
-                    return ""
-                state = crawler.state.value
-                return f"{state} ({crawler.message})" if crawler.message else state
+                return crawler_state(crawler) if crawler is not None else ""
             case _:
                 return (crawler.last_error or "") if crawler is not None else ""
 
@@ -109,13 +105,11 @@ class FeedsPanel(QWidget):
         self.url = QLineEdit(placeholderText="the feed's http(s) URL (RSS, Atom or Torznab)")
         self.every = QLineEdit(DEFAULT_EVERY, placeholderText="90s, 15m, 6h, 1d")
         self.add = QPushButton("Add feed")
-        self.form_error = QLabel("")
-        self.form_error.setWordWrap(True)
-        self.form_error.setStyleSheet("color: #b00020")
+        self.form_error = Note(error=True)
         self.model = FeedsModel()
         self.table = QTableView()
         self.remove = QPushButton("Remove selected feed…")
-        self.message = QLabel("")
+        self.message = Note()
         self._layout()
         self.add.clicked.connect(self._add)
         for field in (self.name, self.url, self.every):
@@ -215,10 +209,7 @@ class FeedsPanel(QWidget):
         self.message.setText(error.user_message)
 
     def _layout(self) -> None:
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
+        show_rows(self.table, self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -234,6 +225,7 @@ class FeedsPanel(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.remove)
         bottom.addWidget(self.message, 1)
+        bottom.addStretch(0)  # the button keeps its size while there is no message
         column = QVBoxLayout(self)
         column.addLayout(form)
         column.addWidget(self.form_error)

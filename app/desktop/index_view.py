@@ -10,14 +10,40 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Final
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.desktop.bridge import CoreBridge
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.models import EngineHealth
 from engine.services import Services
+
+FACTS: Final = (
+    ("torrents", "Torrents in the database"),
+    ("backend", "Search index"),
+    ("backlog", "Changes waiting to be indexed"),
+    ("database", "Database"),
+)
+BACKENDS: Final = {"tantivy": "embedded (Tantivy)", "meilisearch": "Meilisearch"}
+HELP: Final = (
+    "Searches read the search index; the database holds every torrent and is the truth. "
+    "Re-indexing empties the search index and fills it again from the database: use it "
+    "after switching the search backend, or when searches miss torrents the database "
+    "holds. Searching, the server and the crawlers go on meanwhile, answering from what "
+    "is refilled so far. Cancelled, the index keeps what was done and is completed at "
+    "the next start."
+)
 
 
 class IndexView(QWidget):
@@ -31,12 +57,13 @@ class IndexView(QWidget):
         super().__init__()
         self._bridge = bridge
         self._cancel: threading.Event | None = None
-        self.figures = QLabel("")
-        self.reindex = QPushButton("Re-index…")
+        self.facts = {key: QLabel("") for key, _title in FACTS}
+        for fact in self.facts.values():
+            fact.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reindex = QPushButton("Re-index")
         self.cancel = QPushButton("Cancel")
         self.progress = QProgressBar()
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = Note()
         self._layout()
         self._running(False)
         self._progressed.connect(self._show_progress)
@@ -72,10 +99,11 @@ class IndexView(QWidget):
     # --- answers ------------------------------------------------------------------------
 
     def _show(self, health: EngineHealth) -> None:
-        self.figures.setText(
-            f"{health.torrents:,} torrents in the database · search backend "
-            f"{health.search_backend} · {health.index_backlog:,} changes waiting to be indexed"
-        )
+        self.facts["torrents"].setText(f"{health.torrents:,}")
+        backend = health.search_backend
+        self.facts["backend"].setText(BACKENDS.get(backend, backend))
+        self.facts["backlog"].setText(f"{health.index_backlog:,}")
+        self.facts["database"].setText(health.database.removeprefix("sqlite:///"))  # its file
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -103,12 +131,19 @@ class IndexView(QWidget):
             self.progress.setRange(0, 0)  # busy until the first page reports its total
 
     def _layout(self) -> None:
+        facts = QFormLayout()
+        for key, title in FACTS:
+            facts.addRow(f"{title}:", self.facts[key])
+        explained = QLabel(HELP, wordWrap=True)
+        explained.setMaximumWidth(760)  # a paragraph, not one line across a wide window
         buttons = QHBoxLayout()
         buttons.addWidget(self.reindex)
         buttons.addWidget(self.cancel)
         buttons.addStretch(1)
         column = QVBoxLayout(self)
-        column.addWidget(self.figures)
+        column.addLayout(facts)
+        column.addSpacing(8)
+        column.addWidget(explained)
         column.addLayout(buttons)
         column.addWidget(self.progress)
         column.addWidget(self.message)

@@ -13,7 +13,7 @@ from typing import Final
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge
-from app.desktop.table_model import RowsModel
+from app.desktop.table_model import RowsModel, show_rows
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.models import ApiKeyInfo, NewApiKey
 
@@ -70,10 +71,13 @@ class KeysView(QWidget):
         self.new_secret = QLineEdit(readOnly=True)
         self.copy_secret = QPushButton("Copy key")
         self.new_note = QLabel("")
+        font = self.new_note.font()
+        font.setBold(True)  # the one moment the secret can be copied
+        self.new_note.setFont(font)
         self.model = KeysModel()
         self.table = QTableView()
         self.revoke = QPushButton("Revoke selected key…")
-        self.message = QLabel("")
+        self.message = Note()
         self._layout()
         self._show_new(None)
         self.copy_url.clicked.connect(lambda: _copy(self.torznab_url.text()))
@@ -154,29 +158,28 @@ class KeysView(QWidget):
             widget.setVisible(shown)
 
     def _layout(self) -> None:
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        url_row = QHBoxLayout()
-        url_row.addWidget(QLabel("Torznab URL for Sonarr, Radarr, Prowlarr:"))
-        url_row.addWidget(self.torznab_url, 1)
-        url_row.addWidget(self.copy_url)
-        make_row = QHBoxLayout()
-        make_row.addWidget(self.name, 1)
-        make_row.addWidget(self.generate)
-        secret_row = QHBoxLayout()
-        secret_row.addWidget(self.new_secret, 1)
-        secret_row.addWidget(self.copy_secret)
+        show_rows(self.table, self.model)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        form = QGridLayout()  # the labels in one column, the fields lined up beside them
+        form.addWidget(QLabel("Torznab URL for Sonarr, Radarr, Prowlarr:"), 0, 0)
+        form.addWidget(self.torznab_url, 0, 1)
+        form.addWidget(self.copy_url, 0, 2)
+        form.addWidget(QLabel("New key for:"), 1, 0)
+        form.addWidget(self.name, 1, 1)
+        form.addWidget(self.generate, 1, 2)
+        form.addWidget(self.new_note, 2, 1, 1, 2)
+        form.addWidget(self.new_secret, 3, 1)
+        form.addWidget(self.copy_secret, 3, 2)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.revoke)
+        bottom.addWidget(self.message, 1)
+        bottom.addStretch(0)  # the button keeps its size while there is no message
         column = QVBoxLayout(self)
-        column.addLayout(url_row)
-        column.addLayout(make_row)
-        column.addWidget(self.new_note)
-        column.addLayout(secret_row)
+        column.addLayout(form)
         column.addWidget(self.table, 1)
-        column.addWidget(self.revoke)
-        column.addWidget(self.message)
+        column.addLayout(bottom)
 
 
 def _copy(text: str) -> None:

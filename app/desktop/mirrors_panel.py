@@ -18,7 +18,6 @@ from typing import Final
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -30,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
-from app.desktop.results_model import age
-from app.desktop.table_model import RowsModel
+from app.desktop.labels import age, ago
+from app.desktop.table_model import RowsModel, show_rows
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.services import Services
 from engine.services.crawlers import MirrorCheck, MirrorCheckSchedule, MirrorReport, MirrorState
@@ -123,8 +123,7 @@ class MirrorsModel(RowsModel[MirrorRow]):
             case 4:
                 return _ms(state.latency_ms)
             case 5:
-                ago = age(state.checked_at, self._now)
-                return "" if not ago else ("just now" if ago == "now" else f"{ago} ago")
+                return ago(state.checked_at, self._now)
             case 6:
                 return str(state.consecutive_failures) if state.consecutive_failures else ""
             case _:
@@ -152,7 +151,7 @@ class MirrorsPanel(QWidget):
         self.refresh_now = QPushButton("Refresh now")
         self.model = MirrorsModel()
         self.table = QTableView()
-        self.message = QLabel("")
+        self.message = Note()
         self._layout()
         self.refresh_now.clicked.connect(self.refresh)
         self.show_off.toggled.connect(lambda _on: self._show_rows())
@@ -183,7 +182,7 @@ class MirrorsPanel(QWidget):
 
     def _loaded(self, health: MirrorsHealth) -> None:
         self._health = health
-        self.message.setText("")
+        self.message.clear()
         self.schedule.setText(_schedule_text(health.schedule, datetime.now(UTC)))
         self._show_rows()
 
@@ -199,10 +198,7 @@ class MirrorsPanel(QWidget):
         self.message.setText(error.user_message)
 
     def _layout(self) -> None:
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
+        show_rows(self.table, self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

@@ -2,6 +2,8 @@
 
 The figures come from the database's per-minute counts, so they include what other
 processes wrote (the CLI, remote workers) and survive restarts. Refreshed every 15 s.
+The chart takes the window's colours (QtCharts draws its own white card otherwise,
+glaring in the dark theme), again whenever the palette changes.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
-from PySide6.QtCore import QDateTime, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QDateTime, QEvent, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.labels import kind_label
 from app.desktop.timers import every
 from engine.errors import MinatoError
 from engine.models import IndexActivity
@@ -50,6 +53,8 @@ class MonitorView(QWidget):
         self.series.attachAxis(self.count_axis)
         view = QChartView(self.chart)
         view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.chart_view = view
+        self._colour()
         self.totals = QLabel("")
         self.totals.setWordWrap(True)
         self._layout(view)
@@ -82,11 +87,39 @@ class MonitorView(QWidget):
             self.series.append(QDateTime(when).toMSecsSinceEpoch(), count)
         self.time_axis.setRange(QDateTime(start), QDateTime(now))
         self.time_axis.setFormat("HH:mm" if hours <= 1 else "dd HH:mm")
-        self.count_axis.setRange(0, max(1, max((c for _w, c in points), default=0)))
+        self.count_axis.setRange(0, max(4, max((c for _w, c in points), default=0)))
+        self.count_axis.applyNiceNumbers()  # ticks at round counts: 0, 5, 10... not 0, 6, 12, 18
         self.totals.setText(_totals(activity, sum(c for _w, c in points)))
 
     def _failed(self, error: MinatoError) -> None:
         self.totals.setText(error.user_message)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """The palette changed (light or dark): the chart follows it."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._colour()
+
+    def _colour(self) -> None:
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.WindowText)
+        window = palette.color(QPalette.ColorRole.Window)
+        grid = QColor(  # a fifth of the way from the window's colour to the text's
+            round(window.red() + (text.red() - window.red()) * 0.2),
+            round(window.green() + (text.green() - window.green()) * 0.2),
+            round(window.blue() + (text.blue() - window.blue()) * 0.2),
+        )
+        self.chart_view.setBackgroundBrush(palette.brush(QPalette.ColorRole.Window))
+        self.chart.setBackgroundBrush(palette.brush(QPalette.ColorRole.Base))
+        self.chart.setBackgroundPen(QPen(grid))
+        self.chart.setTitleBrush(QBrush(text))
+        for axis in (self.time_axis, self.count_axis):
+            axis.setLabelsBrush(QBrush(text))
+            axis.setLinePenColor(grid)
+            axis.setGridLineColor(grid)
+        pen = QPen(palette.color(QPalette.ColorRole.Highlight))
+        pen.setWidthF(2.0)
+        self.series.setPen(pen)
 
     def _layout(self, chart: QChartView) -> None:
         top = QHBoxLayout()
@@ -103,7 +136,8 @@ def _totals(activity: IndexActivity, in_span: int) -> str:
     return (
         f"{in_span:,} new in this span · {activity.torrents:,} torrents in all · "
         f"{activity.index_backlog:,} waiting to be indexed\n"
-        f"By kind: {_named(activity.by_kind)}\nBy source: {_named(activity.by_source)}"
+        f"By kind: {_named(tuple((kind_label(k), n) for k, n in activity.by_kind))}\n"
+        f"By source: {_named(activity.by_source)}"
     )
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
+from app.desktop.labels import age, kind_label
 from app.desktop.table_model import RowsModel
 from app.formatting import human_size
 from engine.models import SearchPage, TorrentSummary
+
+__all__ = ["COLUMNS", "ResultsModel", "age"]
 
 COLUMNS: Final = ("Title", "Size", "Seeders", "Leechers", "Age", "Kind", "Sources")
 
@@ -43,8 +46,10 @@ class ResultsModel(RowsModel[TorrentSummary]):
         return self.row(row)
 
     def tooltip(self, row: TorrentSummary, column: int) -> str | None:
-        """The full title and the info hash, over the title."""
-        return f"{row.title}\n{row.info_hash}" if column == 0 else None
+        """The full title and the info hash over the title; every source over the sources."""
+        if column == 0:
+            return f"{row.title}\n{row.info_hash}"
+        return ", ".join(row.sources) if column == len(COLUMNS) - 1 else None
 
     def cell(self, row: TorrentSummary, column: int) -> str:
         """Title, size, seeders, leechers, age, kind, sources."""
@@ -60,17 +65,6 @@ class ResultsModel(RowsModel[TorrentSummary]):
             case 4:
                 return age(row.published_at or row.first_seen, self._now)
             case 5:
-                return row.kind.value if row.kind else ""
+                return kind_label(row.kind) if row.kind else ""
             case _:
                 return ", ".join(row.sources)
-
-
-def age(when: datetime | None, now: datetime) -> str:
-    """How long ago, in the largest unit that fits: 5 min, 3 h, 12 d, 2 y."""
-    if when is None:
-        return ""
-    seconds = max(0.0, (now - when).total_seconds())
-    for unit, length in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= length:
-            return f"{int(seconds // length)} {unit}"
-    return "now"

@@ -23,7 +23,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -31,7 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
+from app.desktop.labels import kind_label
 from app.desktop.timers import every
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.models import ContentKind, SearchQuery
 from engine.services import SearchService, Services
@@ -40,7 +41,6 @@ RESOLUTIONS: Final = SearchService.resolutions()
 """The height buckets the classifier stores (engine/classify/titles.py: "1080i" is "1080p",
 "4K" is "2160p"); a filter on any other spelling could never match."""
 _RESOLUTION_NOTES: Final = {"4320p": "8K", "2160p": "4K"}
-_KIND_LABELS: Final = {ContentKind.TV: "TV", ContentKind.XXX: "XXX"}
 FIRST_YEAR: Final = 1900
 """The classifier reads no release year before this (older numbers are not years in titles)."""
 SOURCES_REFRESH_MS: Final = 60_000
@@ -97,10 +97,7 @@ class SearchFilters(QWidget):
         self.source.addItem("Any source", None)
         self.source.setAccessibleName("Source")
         self.clear_button = QPushButton("Clear filters")
-        self.message = QLabel("")
-        self.message.setStyleSheet("color: #c0392b;")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = Note(error=True)
         self._layout()
         for box in (self.kind, self.category, self.resolution, self.source):
             box.currentIndexChanged.connect(lambda _index: self._moved())
@@ -205,8 +202,7 @@ class SearchFilters(QWidget):
             problem or f"A release year, {FIRST_YEAR} to {last_year()}; empty: any"
         )
         text = problem or self._source_error or ""
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
+        self.message.setText(text)  # empty: hidden
 
     def _update_clear_button(self) -> None:
         self.clear_button.setEnabled(not self.is_default())
@@ -247,7 +243,7 @@ def _kind_box() -> QComboBox:
     box.setAccessibleName("Kind")
     box.addItem("All kinds", None)
     for kind in ContentKind:
-        box.addItem(_KIND_LABELS.get(kind, kind.value.capitalize()), kind)
+        box.addItem(kind_label(kind), kind)
     return box
 
 

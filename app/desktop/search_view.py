@@ -20,7 +20,6 @@ from typing import Final
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -36,6 +35,7 @@ from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.details_view import DetailsView
 from app.desktop.results_model import ResultsModel
 from app.desktop.search_filters import SearchFilters
+from app.desktop.table_model import show_rows
 from app.desktop.timers import single_shot
 from engine.errors import MinatoError
 from engine.models import (
@@ -59,6 +59,15 @@ _SORTS: Final = (
     ("Size", SortOrder.SIZE),
     ("Newest", SortOrder.DATE),
 )
+_WIDEST: Final = {
+    1: "999.9 MiB",
+    2: "Seeders",
+    3: "Leechers",
+    4: "12 min",
+    5: "Audiobook",
+    6: "limetorrents, thepiratebay",
+}
+"""What each column after the title is sized for at first (a person may drag them)."""
 _MARKS: Final = {
     LiveStatus.ANSWERED: "✓",
     LiveStatus.FAILED: "✗",
@@ -110,7 +119,7 @@ class SearchView(QWidget):
         self._cancel()
         self.search_box.clear()
         self.model.set_page(SearchPage(total=0, hits=()))
-        self.status.setText("Type to search the index.")
+        self._say("Type to search the index.")
 
     def query(self) -> SearchQuery:
         """The search the bar and the filters describe (the one place a search is built)."""
@@ -150,7 +159,7 @@ class SearchView(QWidget):
             self._search_index()
             return
         self._cancel()
-        self.status.setText(f"Searching the index and the sites for “{query.text}”…")
+        self._say(f"Searching the index and the sites for “{query.text}”…")
         self._live_ticket = self._bridge.stream(
             lambda services: services.search.search_stream(query, live=LiveMode.AUTO),
             self._show_update,
@@ -162,7 +171,7 @@ class SearchView(QWidget):
         """True while a filter cannot be searched with (the filters row says why)."""
         if self.filters.problem() is None:
             return False
-        self.status.setText(
+        self._say(
             "Not searched: a filter needs fixing (see above); the rows are from the last search."
         )
         return True
@@ -181,14 +190,19 @@ class SearchView(QWidget):
 
     def _show_local(self, page: SearchPage) -> None:
         self.model.set_page(page)
-        self.status.setText(_count(page))
+        self._say(_count(page))
 
     def _show_update(self, update: SearchUpdate) -> None:
         self.model.set_page(update.page)
-        self.status.setText(_live_status(update))
+        self._say(_live_status(update), _live_details(update.page.live))
 
     def _show_error(self, error: MinatoError) -> None:
-        self.status.setText(f"Search failed: {error.user_message}")
+        self._say(f"Search failed: {error.user_message}")
+
+    def _say(self, text: str, details: str = "") -> None:
+        """The status line; `details` (each site's answer or error) as its tooltip."""
+        self.status.setText(text)
+        self.status.setToolTip(details)
 
     def _cancel(self) -> None:
         for ticket in (self._ticket, self._live_ticket):
@@ -200,16 +214,14 @@ class SearchView(QWidget):
 
     def _table(self) -> QTableView:
         table = QTableView()
-        table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setDefaultSectionSize(24)  # fixed rows: no per-row measuring
+        show_rows(table, self.model)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        metrics = table.fontMetrics()
+        for column, sample in _WIDEST.items():
+            shown = max(sample, str(self.model.columns[column]), key=metrics.horizontalAdvance)
+            header.resizeSection(column, metrics.horizontalAdvance(shown) + 24)
         return table
 
     def _layout(self) -> None:
@@ -222,6 +234,7 @@ class SearchView(QWidget):
         split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([5000, 4000])  # a share each at first: room for the files of a torrent
         column = QVBoxLayout(self)
         column.addLayout(bar)
         column.addWidget(self.filters)
@@ -244,6 +257,19 @@ def _live_status(update: SearchUpdate) -> str:
     state = "the sites answered" if update.done else "searching the sites"
     sites = " · ".join(parts) if parts else "no site asked yet"
     return f"{page.total:,} results · {state}: {sites}"
+
+
+def _live_details(outcomes: tuple[SourceOutcome, ...]) -> str:
+    """One line a site: what it answered, or why it did not ("thepiratebay: failed, ...")."""
+    lines = []
+    for outcome in outcomes:
+        if outcome.status is LiveStatus.ANSWERED:
+            said = f"{outcome.results:,} results, {outcome.new:,} new to the index"
+        else:
+            said = outcome.status.value.replace("_", " ")
+            said += f": {outcome.error}" if outcome.error else ""
+        lines.append(f"{outcome.source}: {said} ({outcome.duration_s:.1f} s)")
+    return "\n".join(lines)
 
 
 def _outcome(outcome: SourceOutcome) -> str:

@@ -45,10 +45,10 @@ from PySide6.QtWidgets import (
 from app.desktop import autostart
 from app.desktop.bridge import CoreBridge
 from app.desktop.theme import Theme, ThemeChoice
+from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.services import SaveReport, SettingsForm, SiteEntry
 
-ERROR_STYLE: Final = "color: #b00020"
 TMDB_KEY: Final = "enrich.tmdb_api_key"
 THEME_KEY: Final = "desktop.theme"
 THEMES: Final[dict[str, ThemeChoice]] = {"system": "system", "light": "light", "dark": "dark"}
@@ -60,6 +60,9 @@ SITE_COLUMNS: Final = (
     "Interval (s)",
     "Depth",
 )
+KINDS: Final = {"html": "web site", "api": "JSON API", "dht": "BitTorrent DHT",
+                "bitmagnet": "Bitmagnet bridge"}  # fmt: skip
+"""How each kind of source reads under its name in the Sites page."""
 SITE_HELP: Final = (None, "sites.enabled", "sites.mirrors", "sites.proxy", "sites.min_interval_s",
                     "sites.depth")  # fmt: skip
 NETWORK_WARNING: Final = (
@@ -103,9 +106,9 @@ class GeneralPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.host = QLineEdit()
-        self.host_warning = QLabel(NETWORK_WARNING, wordWrap=True)
-        self.host_warning.setStyleSheet(ERROR_STYLE)
+        self.host_warning = Note(NETWORK_WARNING, error=True)
         self.port = QSpinBox(minimum=0, maximum=65535)
+        self.port.setMaximumWidth(self.port.fontMetrics().horizontalAdvance("any free port") + 48)
         self.port.setSpecialValueText("any free port")  # 0: the system picks one
         self.data_dir = QLineEdit(placeholderText="the platform's data directory")
         self.choose_dir = QPushButton("Choose…")
@@ -219,6 +222,10 @@ class _SiteRow:
         self.depth = QSpinBox(minimum=1, maximum=100)
         self.depth.setValue(entry.depth)
         self._policies = policies
+        if entry.kind == "dht":  # no requests to pace, pages to read or proxy to go through
+            for editor in (self.proxy, self.interval, self.depth):
+                editor.setEnabled(False)
+                editor.setToolTip("The DHT crawler has its own settings ([dht]).")
 
     def widgets(self) -> tuple[QWidget, ...]:
         """The editors, in column order after the site's name."""
@@ -268,13 +275,16 @@ class SitesPage(QWidget):
         self.rows = {entry.id: _SiteRow(entry, form.proxy_policies) for entry in form.sites}
         self.table.setRowCount(len(self.rows))
         for index, (site_id, row) in enumerate(self.rows.items()):
-            name = QTableWidgetItem(f"{site_id} ({row.entry.kind})")
+            kind = KINDS.get(row.entry.kind, row.entry.kind)
+            name = QTableWidgetItem(f"{site_id}\n{kind}")
+            name.setToolTip(f"{site_id}: {kind}")
             name.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.table.setItem(index, 0, name)
             for offset, widget in enumerate(row.widgets(), start=1):
                 self.table.setCellWidget(index, offset, _cell(widget, row.mirrors))
                 widget.setEnabled(widget.isEnabled() and f"sites.{site_id}" not in form.env)
             self.table.setRowHeight(index, 64)
+        self.table.resizeColumnToContents(0)
         for index, key in enumerate(SITE_HELP):
             header = self.table.horizontalHeaderItem(index)
             if key is not None and header is not None:
@@ -378,7 +388,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(QLabel(FEEDS_NOTE, wordWrap=True, alignment=Qt.AlignmentFlag.AlignTop),
                          "Feeds")  # fmt: skip
         self.path = QLabel("", textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message = QLabel("", wordWrap=True)
+        self.message = Note()
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
@@ -464,8 +474,7 @@ class SettingsDialog(QDialog):
         return done, True
 
     def _show(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.message.set_error(text, error=error)
 
 
 def _cell(widget: QWidget, stretched: QWidget) -> QWidget:

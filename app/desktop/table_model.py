@@ -2,7 +2,8 @@
 
 Views ask only for the rows they paint, so a table of thousands of rows costs what
 its visible rows cost. Subclasses say what a cell shows (`cell`), and optionally its
-alignment and tooltip.
+alignment and tooltip. `show_rows` gives every table the same look: one line a row
+(a long cell is cut, its whole text in the tooltip), whole rows selected.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 Row = TypeVar("Row")
 Index = QModelIndex | QPersistentModelIndex
@@ -74,3 +82,20 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.tooltip(row, column)
         return None
+
+
+def show_rows(table: QTableView, model: QAbstractItemModel) -> None:
+    """Show `model` in `table` as every table of the window: rows of one line, selected whole.
+
+    Rows of one height are never measured one by one (a table of thousands stays fast)
+    and keep a long error or URL from making one row twice as tall as the others.
+    """
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setWordWrap(False)
+    table.setAlternatingRowColors(True)
+    rows = table.verticalHeader()
+    rows.setVisible(False)
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(max(22, table.fontMetrics().height() + 8))

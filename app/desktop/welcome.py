@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -44,8 +44,16 @@ class Startup:
     """The key made because none existed (a first start), else None."""
 
 
-async def _statuses(services: Services) -> list[CrawlerStatus]:
-    return services.crawlers.statuses()
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """What the welcome says about the running engine: its crawlers and its settings file."""
+
+    crawlers: list[CrawlerStatus]
+    settings_file: str
+
+
+async def _running(services: Services) -> _Running:
+    return _Running(services.crawlers.statuses(), str(services.settings.config_path))
 
 
 class WelcomePanel(QFrame):
@@ -58,10 +66,13 @@ class WelcomePanel(QFrame):
         super().__init__()
         self._bridge = bridge
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)  # a notice, set apart from the tabs below it
+        self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         self.headline = QLabel("<b>Welcome to Minato.</b> Indexing has started.")
         self.sources = QLabel("")
         self.sources.setWordWrap(True)
-        self.where = QLabel(f"Your index and settings live in {startup.data_dir}.")
+        self._data_dir = startup.data_dir
+        self.where = QLabel(f"Your index and database live in {startup.data_dir}.")
         self.where.setWordWrap(True)
         self.torznab_url = QLineEdit(readOnly=True, placeholderText="the server is starting…")
         self.api_key = QLineEdit(readOnly=True)
@@ -84,10 +95,15 @@ class WelcomePanel(QFrame):
         if new is None:
             return  # not the first start: no welcome
         self.api_key.setText(new.secret)
-        self._bridge.call(_statuses, self._show_sources, self._failed)
+        self._bridge.call(_running, self._show_sources, self._failed)
         self.setVisible(True)
 
-    def _show_sources(self, statuses: list[CrawlerStatus]) -> None:
+    def _show_sources(self, running: _Running) -> None:
+        statuses = running.crawlers
+        self.where.setText(
+            f"Your index and database live in {self._data_dir}; "
+            f"your settings in {running.settings_file} (File > Settings…)."
+        )
         crawling = sorted(s.source for s in statuses if s.enabled and s.source != "dht")
         dht = next((s for s in statuses if s.source == "dht"), None)
         dht_note = (

@@ -50,6 +50,8 @@ def test_a_crawler_shows_its_run_and_stops_and_starts_from_the_tab(
         qtbot.waitUntil(lambda: panel.model.status(row_of(panel, "1337x")).runs >= 1, timeout=30000)
         assert cell(panel, "1337x", 3).startswith("40 / ")  # two latest listings of 20 rows
         assert cell(panel, "1337x", 7) == ""  # no error
+        assert cell(panel, "1337x", 6).startswith("in ")  # the next run, from now ("in 29 min")
+        assert cell(panel, "1337x", 1) == "idle"
         assert row_of(panel, "yts") >= 0  # every source is listed, the disabled ones too
         assert cell(panel, "yts", 1).startswith("disabled")
 

@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
+from app.desktop.details_view import HINT
 from app.desktop.search_view import SearchView
 from engine.models import RawRecord
 from engine.torrent import parse_torrent
@@ -65,6 +66,7 @@ def test_a_held_torrent_shows_its_files_and_saves_its_torrent_file(
     details = view.details
 
     assert details.files.rowCount() == len(expected.files)
+    assert details.file_pages.currentWidget() is details.files_table
     shown = [details.files.data(details.files.index(r, 0)) for r in range(len(expected.files))]
     assert shown == [f.path for f in expected.files]
     assert f"{len(expected.files)} files" in details.facts.text()
@@ -94,7 +96,8 @@ def test_a_site_torrent_copies_opens_and_links_to_its_page(
     details = view.details
     assert details.torrent is not None
 
-    assert "1.4 GiB · 12 seeders · 4 leechers" in details.facts.text()
+    assert "1.4 GiB · 12 seeders · 4 leechers · file list unknown" in details.facts.text()
+    assert details.file_pages.currentWidget() is details.no_files  # said, not an empty table
     assert f'<a href="{SITE_PAGE}">1337x</a> (12/4)' in details.sightings.text()
     assert details.description.toPlainText() == "An open movie by the Blender Foundation."
     assert not details.save_torrent.isEnabled()  # only a magnet is known
@@ -115,3 +118,33 @@ def test_a_failed_open_says_what_to_do(
     view = search(qtbot, engine, "elephants")
     view.details.open_magnet.click()
     assert "No torrent client" in view.details.message.text()
+
+
+def test_nothing_but_a_hint_shows_before_a_result_is_chosen(
+    qtbot: QtBot, start_engine: EngineFactory
+) -> None:
+    engine = start_engine(**{"pipeline.classify": True, "pipeline.classify_workers": 1})
+    engine.ingest(
+        [
+            RawRecord(
+                source="1337x",
+                title="Elephants.Dream.2006.1080p.BluRay.x264-GRP",
+                info_hash="e" * 40,
+                category="2040",
+            )
+        ]
+    )
+    view = SearchView(engine.bridge)
+    qtbot.addWidget(view)
+    view.show()
+    details = view.details
+    assert details.title.text() == HINT
+    assert not details.body.isVisible()  # no disabled buttons over an empty file table
+
+    qtbot.keyClicks(view.search_box, "elephants")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+    view.results.selectRow(0)
+    qtbot.waitUntil(details.body.isVisible, timeout=5000)
+    assert details.title.font().bold()
+    assert "Movie (Movies/HD)" in details.facts.text()  # the kind and category in words
+    assert view.model.index(0, 5).data() == "Movie"

@@ -50,7 +50,8 @@ def test_the_dht_is_off_and_the_engines_refusal_is_shown(
     panel.show()
     assert panel.is_live()
     qtbot.waitUntil(lambda: panel.state.text().startswith("DHT crawler: off"), timeout=10000)
-    assert panel.state.text() == "DHT crawler: off, disabled (disabled in the settings)"
+    assert panel.state.text() == "DHT crawler: off (disabled in the settings)"
+    assert not panel.figures_box.isVisible()  # it never ran: no rows of zeros
     assert panel.toggle.text() == START_TEXT
     assert "uses bandwidth" in panel.note.text()
     assert panel.source.text() == "Figures: none yet (the crawler has not run)."
@@ -92,7 +93,7 @@ def test_starting_shows_live_figures_and_stopping_turns_it_off(
     qtbot.addWidget(panel)
     panel.show()
     qtbot.waitUntil(lambda: panel.state.text().startswith("DHT crawler: off"), timeout=10000)
-    assert panel.state.text() == "DHT crawler: off, disabled (off until started)"
+    assert panel.state.text() == "DHT crawler: off until started"
     assert not report(engine).figures.running  # off by default: no node
 
     asked = answering(monkeypatch, QMessageBox.StandardButton.Yes)
@@ -113,7 +114,8 @@ def test_starting_shows_live_figures_and_stopping_turns_it_off(
     assert len(asked) == 1
     qtbot.waitUntil(lambda: panel.message.text() == "Stopped.", timeout=30000)
     assert panel.toggle.text() == START_TEXT
-    assert panel.state.text().startswith("DHT crawler: off, disabled")
+    assert panel.state.text() == "DHT crawler: off (stopped)"
+    assert panel.figures_box.isVisible()  # the last figures it saved
     assert panel.source.text() == "Figures: the last ones saved (the crawler is not running now)."
     assert report(engine).status.enabled is False
     assert not report(engine).figures.running

@@ -36,7 +36,9 @@ def test_a_reindex_runs_with_progress_and_the_index_answers_after(
     engine = start_engine()
     engine.ingest(records())
     view = index_view(qtbot, engine)
-    qtbot.waitUntil(lambda: f"{COUNT} torrents in the database" in view.figures.text())
+    qtbot.waitUntil(lambda: view.facts["torrents"].text() == str(COUNT))
+    assert view.facts["backend"].text() == "embedded (Tantivy)"
+    assert view.facts["backlog"].text() == "0"
 
     view.reindex.click()
     assert not view.reindex.isEnabled()

@@ -32,7 +32,7 @@ def test_the_chart_and_totals_count_what_was_indexed(
     assert sum(points) == 10  # all in this minute (or the last two, at a minute's edge)
     assert 60 <= len(points) <= 62  # one point a minute over the last hour, zeros included
     assert "By source: upload 7, 1337x 3" in view.totals.text()
-    assert "unclassified 10" in view.totals.text()  # the classifier is off in these tests
+    assert "Unclassified 10" in view.totals.text()  # the classifier is off in these tests
     assert "10 torrents in all" in view.totals.text()
 
     view.span.setCurrentIndex(1)  # last day

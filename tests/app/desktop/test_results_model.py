@@ -44,7 +44,7 @@ def test_each_column_reads_as_people_expect(qapp: Any) -> None:
     assert (model.rowCount(), model.columnCount(), model.total) == (2, 7, 7)
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(7)] == list(COLUMNS)
     assert cells(model, 0) == [
-        "Big.Buck.Bunny.2008.1080p.BluRay.x264-GRP", "1.5 GiB", "50", "3", "3 d", "movie",
+        "Big.Buck.Bunny.2008.1080p.BluRay.x264-GRP", "1.5 GiB", "50", "3", "3 d", "Movie",
         "1337x, dht",
     ]  # fmt: skip
     assert cells(model, 1)[1:3] == ["", ""]  # unknown size and seeders: blank, not zero

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from app.desktop import autostart
-from app.desktop.settings_dialog import ERROR_STYLE, NETWORK_WARNING, SettingsDialog, is_loopback
+from app.desktop.settings_dialog import NETWORK_WARNING, SettingsDialog, is_loopback
 from app.desktop.theme import Theme
 from engine.services import SaveReport
 from tests.app.desktop.conftest import Engine, EngineFactory
@@ -125,7 +125,7 @@ def test_saving_writes_only_the_changes_and_says_what_needs_a_restart(
     assert f"Saved to {config}." in message
     assert "Takes effect at the next start:" in message
     assert "server.port" in message
-    assert dialog.message.styleSheet() == ""
+    assert not dialog.message.error
     text = config.read_text("utf-8")
     assert text.startswith("# my settings, by hand\n[server]\nport = 9801  # Sonarr knows this one")
     saved_values = values(config)
@@ -148,7 +148,7 @@ def test_an_invalid_host_is_refused_named_and_kept_as_typed(
     message = save(qtbot, dialog)
     assert "server.host" in message
     assert "must be an IP address or a host name" in message
-    assert dialog.message.styleSheet() == ERROR_STYLE
+    assert dialog.message.error  # in red
     assert dialog.general.host.text() == "my server!"  # the dialog keeps what was typed
     assert dialog.isVisible()
     assert config.read_text("utf-8") == FILE  # untouched

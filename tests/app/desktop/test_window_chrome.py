@@ -129,6 +129,34 @@ def test_dark_and_light_palettes_apply_to_the_window(
         theme.choose("light")
 
 
+def test_the_chart_links_and_error_notes_follow_the_theme(
+    qtbot: QtBot, qapp: QApplication, window: MainWindow
+) -> None:
+    """What Qt does not recolour by itself: QtCharts' card, rich-text links, red notes."""
+    note = window.crawlers.feeds.form_error
+    window.tabs.setCurrentWidget(window.crawlers)
+    window.crawlers.tabs.setCurrentWidget(window.crawlers.feeds)
+    window.crawlers.feeds.add.click()  # no name, no URL: the form says so, in red
+    assert note.isVisible()
+    assert note.text() == "Give the feed a name and its URL."
+    chart = window.monitor.chart
+    theme = Theme(qapp, "light")
+    try:
+        light_red = note.palette().color(QPalette.ColorRole.WindowText)
+        theme.choose("dark")
+        base = qapp.palette().color(QPalette.ColorRole.Base)
+        qtbot.waitUntil(lambda: chart.backgroundBrush().color() == base, timeout=2000)
+        assert chart.titleBrush().color() == qapp.palette().color(QPalette.ColorRole.WindowText)
+        dark_red = note.palette().color(QPalette.ColorRole.WindowText)
+        assert dark_red != light_red
+        assert dark_red.lightness() > 128 > light_red.lightness()  # readable on each window
+    finally:
+        theme.choose("light")
+    qtbot.waitUntil(lambda: chart.backgroundBrush().color().lightness() > 180, timeout=2000)
+    note.setText("")
+    assert not note.isVisible()  # an empty note takes no room
+
+
 # --- the remembered layout ------------------------------------------------------------------
 
 
