@@ -273,7 +273,12 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
     never by `minato serve`.
     """
     from app.desktop.engine_thread import EngineThread
-    from app.desktop.launch import DesktopOptions, qt_application, run_window
+    from app.desktop.launch import (
+        DesktopOptions,
+        hold_quit_signals,
+        qt_application,
+        run_window,
+    )
     from app.desktop.single_instance import ask_running_to_show, instance_name
     from app.desktop.welcome import Startup
 
@@ -288,6 +293,7 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 0
+    hold_quit_signals()  # before the server answers: a stop then waits for the window
     core = Core.open(settings, catalog=args.catalog, config_path=args.config_path)
     engine = EngineThread()
     startup = Startup(

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -28,6 +26,7 @@ from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.dht_panel import DhtPanel
 from app.desktop.feeds_panel import FeedsPanel
 from app.desktop.labels import ago, crawler_state, until
+from app.desktop.live_view import LiveView
 from app.desktop.mirrors_panel import MirrorsPanel
 from app.desktop.table_model import RowsModel, show_rows
 from app.desktop.widgets import Note
@@ -106,13 +105,12 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
                 return _short(row.last_error or "")
 
 
-class SourcesPanel(QWidget):
+class SourcesPanel(LiveView):
     """The table of sources and the buttons acting on the selected one."""
 
     def __init__(self, bridge: CoreBridge) -> None:
-        super().__init__()
+        super().__init__(REFRESH_MS)
         self._bridge = bridge
-        self._refreshing: Ticket | None = None
         self.model = CrawlersModel()
         self.table = QTableView()
         self.start = QPushButton("Start / run now")
@@ -121,35 +119,15 @@ class SourcesPanel(QWidget):
         self._layout()
         self.start.clicked.connect(lambda: self._act("start"))
         self.stop.clicked.connect(lambda: self._act("stop"))
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
 
-    def is_live(self) -> bool:
-        """True while the table refreshes on its timer (while it is on screen)."""
-        return self._timer.isActive()
-
-    def refresh(self) -> None:
-        """Load every source's status (skipped while the previous load is still out)."""
-        if self._refreshing is not None and not self._refreshing.done:
-            return
-        self._refreshing = self._bridge.call(_statuses, self.model.set_statuses, self._failed)
+    def load(self) -> Ticket:
+        """Ask the engine for what the panel shows."""
+        return self._bridge.call(_statuses, self.model.set_statuses, self._failed)
 
     def selected(self) -> CrawlerStatus | None:
         """The source of the selected row, if any."""
         rows = self.table.selectionModel().selectedRows()
         return self.model.status(rows[0].row()) if rows else None
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """On screen: load now, then every `REFRESH_MS`."""
-        super().showEvent(event)
-        self.refresh()
-        self._timer.start()
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        """Off screen (another tab, the window in the tray): no more loads."""
-        super().hideEvent(event)
-        self._timer.stop()
 
     def _act(self, action: str) -> None:
         status = self.selected()

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.labels import crawler_state
+from app.desktop.live_view import LiveView
 from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.services import Services
@@ -138,13 +137,12 @@ def source_text(report: DhtReport) -> str:
     return "Figures: the last ones saved (the crawler is not running now)."
 
 
-class DhtPanel(QWidget):
+class DhtPanel(LiveView):
     """The state line, the start/stop button, the bandwidth note, and the figures."""
 
     def __init__(self, bridge: CoreBridge) -> None:
-        super().__init__()
+        super().__init__(REFRESH_MS)
         self._bridge = bridge
-        self._loading: Ticket | None = None
         self._enabled = False
         self.state = QLabel("DHT crawler: …")
         bold = self.state.font()
@@ -160,30 +158,10 @@ class DhtPanel(QWidget):
         self.figures_box = QWidget()  # hidden until the crawler has run: no rows of zeros
         self._layout()
         self.toggle.clicked.connect(self._toggle)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
 
-    def is_live(self) -> bool:
-        """True while the figures reload on the timer (while the panel is on screen)."""
-        return self._timer.isActive()
-
-    def refresh(self) -> None:
-        """Load the state and figures (skipped while the previous load is still out)."""
-        if self._loading is not None and not self._loading.done:
-            return
-        self._loading = self._bridge.call(_report, self._show, self._failed)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """On screen: load now, then every `REFRESH_MS`."""
-        super().showEvent(event)
-        self.refresh()
-        self._timer.start()
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        """Off screen: no more loads."""
-        super().hideEvent(event)
-        self._timer.stop()
+    def load(self) -> Ticket:
+        """Ask the engine for what the panel shows."""
+        return self._bridge.call(_report, self._show, self._failed)
 
     def _toggle(self) -> None:
         if self._enabled:

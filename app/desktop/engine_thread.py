@@ -94,6 +94,10 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
     if tasks:
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
     loop.run_until_complete(loop.shutdown_asyncgens())
+    # Work sent to threads (`asyncio.to_thread`: database reads, index searches) outlives
+    # its cancelled task; wait for it, or the caller closes the database and the index
+    # under a thread still using them (a crash in SQLite or tantivy at exit).
+    loop.run_until_complete(loop.shutdown_default_executor())
 
 
 def _log_end(future: concurrent.futures.Future[None]) -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -24,11 +22,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.labels import ago, crawler_state
+from app.desktop.live_view import LiveView
 from app.desktop.table_model import RowsModel, show_rows
 from app.desktop.widgets import Note
 from engine.errors import MinatoError
@@ -94,13 +92,12 @@ class FeedsModel(RowsModel[FeedInfo]):
         return f"{row.shown_url}\npolled as source {row.source}"
 
 
-class FeedsPanel(QWidget):
+class FeedsPanel(LiveView):
     """The add form, the feeds table and the remove button."""
 
     def __init__(self, bridge: CoreBridge) -> None:
-        super().__init__()
+        super().__init__(REFRESH_MS)
         self._bridge = bridge
-        self._loading: Ticket | None = None
         self.name = QLineEdit(placeholderText="name: a-z, 0-9, - and _")
         self.url = QLineEdit(placeholderText="the feed's http(s) URL (RSS, Atom or Torznab)")
         self.every = QLineEdit(DEFAULT_EVERY, placeholderText="90s, 15m, 6h, 1d")
@@ -115,19 +112,10 @@ class FeedsPanel(QWidget):
         for field in (self.name, self.url, self.every):
             field.returnPressed.connect(self._add)
         self.remove.clicked.connect(self._remove)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
 
-    def is_live(self) -> bool:
-        """True while the list reloads on its timer (while it is on screen)."""
-        return self._timer.isActive()
-
-    def refresh(self) -> None:
-        """Load the feeds (skipped while the previous load is still out)."""
-        if self._loading is not None and not self._loading.done:
-            return
-        self._loading = self._bridge.call(_feeds, self.model.set_feeds, self._failed)
+    def load(self) -> Ticket:
+        """Ask the engine for what the panel shows."""
+        return self._bridge.call(_feeds, self.model.set_feeds, self._failed)
 
     def row_of(self, name: str) -> int:
         """The row showing the feed `name`, or -1."""
@@ -135,17 +123,6 @@ class FeedsPanel(QWidget):
             if self.model.feed(row).name == name:
                 return row
         return -1
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """On screen: load now, then every `REFRESH_MS`."""
-        super().showEvent(event)
-        self.refresh()
-        self._timer.start()
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        """Off screen: no more loads."""
-        super().hideEvent(event)
-        self._timer.stop()
 
     # --- actions ------------------------------------------------------------------------
 

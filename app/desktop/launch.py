@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QSplitter
 from app.desktop.bridge import CoreBridge
 from app.desktop.crash import CrashReporter
 from app.desktop.engine_thread import EngineThread
+from app.desktop.gc_guard import GuiThreadCollector
 from app.desktop.single_instance import InstanceServer
 from app.desktop.theme import Theme, ThemeChoice
 from app.desktop.tray import TrayIcon
@@ -51,6 +52,23 @@ class DesktopOptions:
     start_minimized: bool = False
     close_to_tray: bool = True
     theme: ThemeChoice = "system"
+
+
+def hold_quit_signals() -> None:
+    """Keep SIGINT/SIGTERM pending until the window can quit cleanly on them.
+
+    Called before the engine starts: a stop that arrives while the server already
+    answers but the window is not up yet would otherwise kill the process mid-start.
+    Threads started afterwards (the engine's) inherit the mask, so the main thread
+    receives them once `run_window` lets them through.
+    """
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows, where Ctrl+C works differently
+        signal.pthread_sigmask(signal.SIG_BLOCK, _QUIT_SIGNALS)
+
+
+def _release_quit_signals() -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _QUIT_SIGNALS)
 
 
 def qt_application() -> QApplication:
@@ -81,6 +99,7 @@ def run_window(
     """
     options = options or DesktopOptions()
     app = qt_application()
+    collector = GuiThreadCollector()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     theme = Theme(app, options.theme)
@@ -106,6 +125,7 @@ def run_window(
     previous = {sig: signal.getsignal(sig) for sig in _QUIT_SIGNALS}
     for sig in _QUIT_SIGNALS:  # Ctrl+C in the terminal, or a service manager's stop
         signal.signal(sig, lambda _sig, _frame: loop.call_soon_threadsafe(closed.set))
+    _release_quit_signals()  # one that came during the start is handled now
     # Python runs signal handlers only when it gets control; Qt's loop may sleep in C++.
     ticker = QTimer()
     ticker.timeout.connect(lambda: None)
@@ -126,6 +146,10 @@ def run_window(
         window.hide_on_close = window.confirm_quit = False
         window.close()
         asyncio.set_event_loop(None)
+        # Qt objects Python owns that sit in reference cycles (qasync's timers, the tray's
+        # menu) are freed by the next collection: let it be this one, on the GUI thread.
+        del window, tray, crash, instance
+        collector.stop()
     return 0
 
 

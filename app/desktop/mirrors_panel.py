@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,11 +23,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.labels import age, ago
+from app.desktop.live_view import LiveView
 from app.desktop.table_model import RowsModel, show_rows
 from app.desktop.widgets import Note
 from engine.errors import MinatoError
@@ -137,13 +135,12 @@ class MirrorsModel(RowsModel[MirrorRow]):
         return f"{row.report.state.url}, latest checks:\n" + "\n".join(lines)
 
 
-class MirrorsPanel(QWidget):
+class MirrorsPanel(LiveView):
     """The schedule line, the mirrors table, and the refresh button."""
 
     def __init__(self, bridge: CoreBridge) -> None:
-        super().__init__()
+        super().__init__(REFRESH_MS)
         self._bridge = bridge
-        self._loading: Ticket | None = None
         self._health: MirrorsHealth | None = None
         self.schedule = QLabel("")
         self.schedule.setWordWrap(True)
@@ -155,30 +152,10 @@ class MirrorsPanel(QWidget):
         self._layout()
         self.refresh_now.clicked.connect(self.refresh)
         self.show_off.toggled.connect(lambda _on: self._show_rows())
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
 
-    def is_live(self) -> bool:
-        """True while the panel reloads on its timer (while it is on screen)."""
-        return self._timer.isActive()
-
-    def refresh(self) -> None:
-        """Load the mirrors' health (skipped while the previous load is still out)."""
-        if self._loading is not None and not self._loading.done:
-            return
-        self._loading = self._bridge.call(load_health, self._loaded, self._failed)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """On screen: load now, then every `REFRESH_MS`."""
-        super().showEvent(event)
-        self.refresh()
-        self._timer.start()
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        """Off screen: no more loads."""
-        super().hideEvent(event)
-        self._timer.stop()
+    def load(self) -> Ticket:
+        """Ask the engine for what the panel shows."""
+        return self._bridge.call(load_health, self._loaded, self._failed)
 
     def _loaded(self, health: MirrorsHealth) -> None:
         self._health = health

@@ -14,11 +14,11 @@ from typing import Final
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import QDateTime, QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.labels import kind_label
-from app.desktop.timers import every
+from app.desktop.live_view import LiveView
 from engine.errors import MinatoError
 from engine.models import IndexActivity
 
@@ -28,13 +28,12 @@ _TOP: Final = 6
 """Kinds and sources named in the totals line; the rest are summed."""
 
 
-class MonitorView(QWidget):
+class MonitorView(LiveView):
     """The per-minute chart, the span chooser, and the totals below it."""
 
     def __init__(self, bridge: CoreBridge) -> None:
-        super().__init__()
+        super().__init__(REFRESH_MS)
         self._bridge = bridge
-        self._loading: Ticket | None = None
         self.span = QComboBox()
         for label, hours in _SPANS:
             self.span.addItem(label, hours)
@@ -58,16 +57,13 @@ class MonitorView(QWidget):
         self.totals = QLabel("")
         self.totals.setWordWrap(True)
         self._layout(view)
-        self.span.currentIndexChanged.connect(lambda _index: self.refresh())
-        self._timer = every(self, REFRESH_MS, self.refresh)
-        self.refresh()
+        # A new span: its answer, not one for the span before that may still be coming.
+        self.span.currentIndexChanged.connect(lambda _index: self.refresh(force=True))
 
-    def refresh(self) -> None:
-        """Load the figures for the chosen span (skipped while a load is still out)."""
-        if self._loading is not None and not self._loading.done:
-            return
+    def load(self) -> Ticket:
+        """Ask for the figures of the chosen span."""
         hours = float(self.span.currentData())
-        self._loading = self._bridge.call(
+        return self._bridge.call(
             lambda services: services.status.activity(hours),
             lambda activity: self._show(activity, hours),
             self._failed,

@@ -26,12 +26,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.desktop.bridge import CoreBridge, Ticket
 from app.desktop.labels import kind_label
-from app.desktop.timers import every
+from app.desktop.live_view import LiveView
 from app.desktop.widgets import Note
 from engine.errors import MinatoError
 from engine.models import ContentKind, SearchQuery
@@ -76,16 +75,15 @@ class _SourceBox(QComboBox):
         super().showPopup()
 
 
-class SearchFilters(QWidget):
+class SearchFilters(LiveView):
     """The filters row; `narrow(query)` applies its choices, `changed` fires when one moves."""
 
     changed = Signal()
     """A choice changed (once for "Clear filters", however many were set)."""
 
     def __init__(self, bridge: CoreBridge) -> None:
-        super().__init__()
+        super().__init__(SOURCES_REFRESH_MS)
         self._bridge = bridge
-        self._loading: Ticket | None = None
         self._source_error: str | None = None
         self.kind = _kind_box()
         self.category = _category_box()
@@ -104,7 +102,6 @@ class SearchFilters(QWidget):
         self.year.textEdited.connect(lambda _text: self._year_edited())
         self.source.opening.connect(self.refresh_sources)
         self.clear_button.clicked.connect(self.clear)
-        self._timer = every(self, SOURCES_REFRESH_MS, self.refresh_sources)
         self._update_clear_button()
         self._show_problem()
         self.refresh_sources()
@@ -160,9 +157,11 @@ class SearchFilters(QWidget):
 
     def refresh_sources(self) -> None:
         """Read the source list again (skipped while the previous read is still out)."""
-        if self._loading is not None and not self._loading.done:
-            return
-        self._loading = self._bridge.call(known_sources, self._set_sources, self._sources_failed)
+        self.refresh()
+
+    def load(self) -> Ticket:
+        """Ask the engine for the sources to offer."""
+        return self._bridge.call(known_sources, self._set_sources, self._sources_failed)
 
     def _moved(self) -> None:
         self._update_clear_button()

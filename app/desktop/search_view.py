@@ -110,7 +110,8 @@ class SearchView(QWidget):
         self.results.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self._select(current.row())
         )
-        QShortcut(QKeySequence("Escape"), self.search_box, self.clear)
+        escape = QShortcut(QKeySequence("Escape"), self, self.clear)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # this tab only
 
     # --- what the user does ---------------------------------------------------------------
 

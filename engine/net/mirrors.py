@@ -272,8 +272,12 @@ class MirrorResolver:
         log.info("%s: mirror check, %d of %d usable", self.site, len(usable), len(self.urls))
         return self.states()
 
-    async def failover(self, failed_url: str, reason: str) -> str:
+    async def failover(self, failed_url: str, reason: str, *, challenged: bool = False) -> str:
         """Mark the mirror of `failed_url` offline and return the base URL to use instead.
+
+        `challenged`: it answered, with a challenge page instead of the site; it is
+        recorded as blocked ("challenge: ..."), as a health check records it, so
+        people see "challenged" rather than "down" and know a solver or proxy helps.
 
         `failed_url` may be the base URL or any URL under it. If another task already
         moved on from that mirror, its choice stands. Otherwise the next mirror is the
@@ -287,7 +291,12 @@ class MirrorResolver:
         base = self._mirror_of(failed_url)
         reason = _clean(reason)
         check = MirrorCheck(
-            site=self.site, url=base, checked_at=self._clock(), online=False, error=reason
+            site=self.site,
+            url=base,
+            checked_at=self._clock(),
+            online=challenged,
+            error=None if challenged else reason,
+            blocked=f"challenge: {reason}" if challenged else None,
         )
         async with self._lock:
             current = self.current()
@@ -325,7 +334,9 @@ class MirrorResolver:
             try:
                 return await fn(url)
             except retry_on as exc:
-                url = await self.failover(url, describe_error(exc))
+                challenged = isinstance(exc, BlockedByChallenge)
+                reason = str(exc) if challenged else describe_error(exc)
+                url = await self.failover(url, reason, challenged=challenged)
                 if url in tried:
                     details = "; ".join(_why(self._states[u]) for u in tried)
                     raise AllMirrorsDown(

@@ -275,7 +275,10 @@ async def test_call_tries_each_mirror_once_and_skips_challenges(
     assert resolver.current() == good.url
     states = {s.url: s for s in resolver.states()}
     assert "ConnectError" in (states[refused].last_error or "")
-    assert "BlockedByChallenge" in (states[challenge.url].last_error or "")
+    challenged = states[challenge.url]  # recorded as a health check records it: blocked
+    assert (challenged.online, challenged.last_error) == (True, None)
+    assert (challenged.blocked or "").startswith("challenge: ")
+    assert challenged.known_bad
     assert states[good.url].online is None  # used, but never checked
     assert await resolver.call(fetch) == "good /page/1"  # the next call starts there
     assert challenge.paths == ["/page/1"]

@@ -191,8 +191,8 @@ async def test_a_challenge_page_moves_to_the_next_mirror(
     assert (await stack.client.get("/list")).status == 200
     assert blocked.paths() == ["/list"]  # a challenge is not retried on the same mirror
     state = stack.client.mirrors.states()[0]
-    assert state.last_error is not None
-    assert "challenge" in state.last_error.lower()
+    assert state.blocked is not None  # "challenged" to people, not "down"
+    assert "challenge" in state.blocked.lower()
 
 
 async def test_the_breaker_opens_after_repeated_failures_and_probes_again(
