@@ -1,7 +1,9 @@
 """The search tab: a search bar answering as the user types, then the sites for what is missing.
 
-Every keystroke (after a short debounce) asks the local index alone: instant, and no
-half-typed word ever reaches a site. When typing pauses, or on Enter, the same words
+Every keystroke asks the local index alone, at once: no half-typed word ever reaches
+a site. At most one index search is on its way: keys typed meanwhile are searched,
+as one, the moment its answer is in, so a fast typist never queues searches up and
+nobody waits for a debounce. When typing pauses, or on Enter, the same words
 go out as a live search-through (`LiveMode.AUTO`): the index answers first, then a new
 page arrives after each site answers, with a per-site status line. A newer search
 cancels the older one, so a stale answer never paints over a fresh one.
@@ -48,8 +50,6 @@ from engine.models import (
 )
 from engine.services import SearchUpdate
 
-TYPING_DEBOUNCE_MS: Final = 150
-"""Keystrokes closer than this make one index search."""
 LIVE_AFTER_MS: Final = 900
 """A pause this long (or Enter) sends the words to the sites as well."""
 PAGE_SIZE: Final = 200
@@ -99,7 +99,7 @@ class SearchView(QWidget):
         self.model = ResultsModel()
         self.results = self._table()
         self.details = DetailsView(bridge)
-        self._typing = single_shot(self, TYPING_DEBOUNCE_MS, self._search_index)
+        self._typed_meanwhile = False  # keys typed while an index search was on its way
         self._pause = single_shot(self, LIVE_AFTER_MS, self._search_live)
         self._layout()
         self.search_box.textEdited.connect(self._edited)
@@ -133,11 +133,15 @@ class SearchView(QWidget):
         )
 
     def _edited(self, _text: str) -> None:
-        self._typing.start()
         self._pause.start()
+        if self._ticket is not None and not self._ticket.done:
+            self._typed_meanwhile = True  # searched as soon as the answer on its way is in
+            return
+        self._search_index()
 
     def _search_index(self) -> None:
         """The index alone: as the user types (no site is asked for a half-typed word)."""
+        self._typed_meanwhile = False  # this search reads the words as they are now
         self._cancel()
         if self._refused():
             return
@@ -145,12 +149,12 @@ class SearchView(QWidget):
         self._ticket = self._bridge.call(
             lambda services: services.search.search(query, live=LiveMode.OFF),
             self._show_local,
-            self._show_error,
+            self._index_failed,
         )
 
     def _search_live(self) -> None:
         """The index, then the sites for what it lacks, each site's answer as it comes."""
-        self._typing.stop()
+        self._typed_meanwhile = False  # the stream's first page answers the words as they are
         self._pause.stop()
         if self._refused():
             self._cancel()
@@ -192,6 +196,16 @@ class SearchView(QWidget):
     def _show_local(self, page: SearchPage) -> None:
         self.model.set_page(page)
         self._say(_count(page))
+        self._search_what_was_typed_meanwhile()
+
+    def _index_failed(self, error: MinatoError) -> None:
+        self._show_error(error)
+        self._search_what_was_typed_meanwhile()
+
+    def _search_what_was_typed_meanwhile(self) -> None:
+        if self._typed_meanwhile:
+            self._typed_meanwhile = False
+            self._search_index()
 
     def _show_update(self, update: SearchUpdate) -> None:
         self.model.set_page(update.page)
