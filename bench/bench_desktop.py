@@ -285,9 +285,17 @@ class TimedBridge(CoreBridge):
 
 
 async def type_terms(
-    window: MainWindow, probe: PaintProbe, picked: list[tuple[str, str]], gap_s: float
+    window: MainWindow,
+    probe: PaintProbe,
+    picked: list[tuple[str, str]],
+    gap_s: float,
+    key_s: float,
 ) -> tuple[list[Typed], list[str]]:
-    """Type each term over the selected search text; wait for its painted frame."""
+    """Type each term over the selected search text, `key_s` apart; wait for its painted frame.
+
+    `key_s` 0 sends every key at once (the worst case: the first key's search is still on
+    its way when the last key comes); a person types a key every 80-200 ms.
+    """
     await asyncio.sleep(1.0)  # let the views' first calls (counts, crawlers) settle
     typed: list[Typed] = []
     failed: list[str] = []
@@ -295,7 +303,13 @@ async def type_terms(
     for n, (label, term) in enumerate(picked, 1):
         window.focus_search()  # Ctrl+F: the old words selected, typed over
         done = probe.expect(term)
-        QTest.keyClicks(view.search_box, term)
+        if key_s <= 0:
+            QTest.keyClicks(view.search_box, term)
+        else:
+            for n_key, key in enumerate(term):
+                if n_key:
+                    await asyncio.sleep(key_s)  # the loop runs: answers arrive between keys
+                QTest.keyClicks(view.search_box, key)
         probe.typed()
         try:
             times = await asyncio.wait_for(done, timeout=30)
@@ -352,10 +366,11 @@ def keystrokes(workdir: Path, args: argparse.Namespace) -> tuple[list[Typed], li
         shown = time.perf_counter()
         bridge.watched = window.search
         bridge.probe = probe = PaintProbe(window.search.results.viewport())
-        console.print(f"typing {len(picked)} terms into the window...", style="dim")
+        pace = f"a key every {args.key_ms:g} ms" if args.key_ms > 0 else "all keys at once"
+        console.print(f"typing {len(picked)} terms into the window, {pace}...")
         with loop:
             typed, failed = loop.run_until_complete(
-                type_terms(window, probe, picked, args.gap_ms / 1000)
+                type_terms(window, probe, picked, args.gap_ms / 1000, args.key_ms / 1000)
             )
         for t in typed:
             t.times["shown"] = shown
@@ -682,6 +697,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20_000, help="records per write transaction")
     parser.add_argument("--terms", type=int, default=240, help="terms typed (200+ for figures)")
     parser.add_argument("--gap-ms", type=float, default=100, help="pause after each painted term")
+    parser.add_argument(
+        "--key-ms", type=float, default=80, help="between keys (80: a fast typist; 0: all at once)"
+    )
     parser.add_argument("--start-runs", type=int, default=3, help="starts per configuration")
     parser.add_argument("--idle-s", type=float, default=10.0, help="idle before reading memory")
     parser.add_argument("--classify", choices=("both", "on", "off"), default="both")

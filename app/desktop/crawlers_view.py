@@ -67,12 +67,7 @@ class CrawlersModel(RowsModel[CrawlerStatus]):
     def set_statuses(self, statuses: list[CrawlerStatus]) -> None:
         """Show `statuses`, keeping rows (and the selection) in place for the same sources."""
         self._now = datetime.now(UTC)
-        fresh = tuple(statuses)
-        if not fresh or [s.source for s in fresh] != [s.source for s in self._rows]:
-            self.set_rows(fresh)
-            return
-        self._rows = fresh  # same rows: repaint the cells, keep the selection
-        self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(COLUMNS) - 1))
+        self.update_rows(statuses, key=lambda status: status.source)
 
     def status(self, row: int) -> CrawlerStatus:
         """The status shown at `row`."""

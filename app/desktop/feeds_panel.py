@@ -55,12 +55,7 @@ class FeedsModel(RowsModel[FeedInfo]):
     def set_feeds(self, feeds: list[FeedInfo]) -> None:
         """Show `feeds`, keeping rows (and the selection) in place for the same feeds."""
         self._now = datetime.now(UTC)
-        fresh = tuple(feeds)
-        if not fresh or [f.name for f in fresh] != [f.name for f in self._rows]:
-            self.set_rows(fresh)
-            return
-        self._rows = fresh
-        self.dataChanged.emit(self.index(0, 0), self.index(len(fresh) - 1, len(COLUMNS) - 1))
+        self.update_rows(feeds, key=lambda feed: feed.name)
 
     def feed(self, row: int) -> FeedInfo:
         """The feed shown at `row`."""

@@ -98,9 +98,9 @@ class MirrorsModel(RowsModel[MirrorRow]):
         self._now = datetime.now(UTC)
 
     def set_mirrors(self, rows: tuple[MirrorRow, ...]) -> None:
-        """Show `rows`, ages counted from now."""
+        """Show `rows`, ages counted from now (the selection kept while they are the same)."""
         self._now = datetime.now(UTC)
-        self.set_rows(rows)
+        self.update_rows(rows, key=lambda row: (row.site, row.report.state.url))
 
     def mirror(self, row: int) -> MirrorRow:
         """The mirror shown at `row`."""

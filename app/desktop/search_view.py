@@ -116,7 +116,9 @@ class SearchView(QWidget):
     # --- what the user does ---------------------------------------------------------------
 
     def clear(self) -> None:
-        """Esc: empty the search and the table."""
+        """Esc: empty the search and the table (and forget the words' pending searches)."""
+        self._pause.stop()  # no live search of the words just cleared
+        self._typed_meanwhile = False
         self._cancel()
         self.search_box.clear()
         self.model.set_page(SearchPage(total=0, hits=()))

@@ -8,7 +8,7 @@ alignment and tooltip. `show_rows` gives every table the same look: one line a r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -41,6 +41,20 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
         self.beginResetModel()
         self._rows = tuple(rows)
         self.endResetModel()
+
+    def update_rows(self, rows: Sequence[Row], key: Callable[[Row], object]) -> None:
+        """Show `rows`; the same rows as shown (by `key`, in order) are repainted in place.
+
+        A live table refreshed every few seconds keeps its selection and scroll position
+        that way; a reset (rows added, removed or moved) would drop them.
+        """
+        fresh = tuple(rows)
+        if not fresh or [key(r) for r in fresh] != [key(r) for r in self._rows]:
+            self.set_rows(fresh)
+            return
+        self._rows = fresh
+        last = self.index(len(fresh) - 1, len(self.columns) - 1)
+        self.dataChanged.emit(self.index(0, 0), last)
 
     def row(self, index: int) -> Row:
         """The row shown at `index`."""

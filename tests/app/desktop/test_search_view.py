@@ -8,11 +8,13 @@ site; a newer search wins over an older one still running.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.desktop.search_view import SearchView
+from app.desktop.search_view import LIVE_AFTER_MS, SearchView
 from engine.models import RawRecord
 from tests.app.desktop.conftest import Engine, EngineFactory, LocalSites
 from tests.crawl_support import only_sites
@@ -152,10 +154,15 @@ def test_escape_clears_the_search(qtbot: QtBot, start_engine: EngineFactory) -> 
     qtbot.keyClicks(view.search_box, "elephants")
     qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
 
+    view.activateWindow()  # Esc belongs to the search tab: the keyboard focus must be in it
+    view.search_box.setFocus()
+    qtbot.waitUntil(view.search_box.hasFocus, timeout=5000)
     qtbot.keyClick(view.search_box, Qt.Key.Key_Escape)
 
     assert view.search_box.text() == ""
     assert view.model.rowCount() == 0
+    qtbot.wait(LIVE_AFTER_MS + 300)  # the pause that would search the sites has passed
+    assert view.model.rowCount() == 0  # nothing came back for the words cleared
 
 
 def test_the_table_shows_every_column_and_enter_opens_a_result(
@@ -182,3 +189,33 @@ def test_the_table_shows_every_column_and_enter_opens_a_result(
     qtbot.waitUntil(lambda: view.details.torrent is not None, timeout=5000)
     assert view.details.torrent is not None
     assert view.details.torrent.summary.title == cells[0]
+
+
+def test_fast_typing_keeps_one_search_on_its_way_and_ends_on_the_whole_word(
+    qtbot: QtBot, start_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = start_engine()
+    engine.ingest(records())
+    view = view_of(qtbot, engine)
+    asked: list[str] = []
+    on_the_way: list[int] = []
+    real_call = engine.bridge.call
+
+    def call(work: Any, on_ok: Any, on_error: Any) -> Any:
+        if getattr(on_ok, "__self__", None) is view:  # the search view's index searches
+            asked.append(view.search_box.text())
+            on_the_way.append(sum(1 for t in tickets if not t.done))
+        ticket = real_call(work, on_ok, on_error)
+        tickets.append(ticket)
+        return ticket
+
+    tickets: list[Any] = []
+    monkeypatch.setattr(engine.bridge, "call", call)
+    qtbot.keyClicks(view.search_box, "elephants dream")  # 15 keys, faster than any answer
+
+    qtbot.waitUntil(lambda: titles(view) == [RELEASES[3][0]], timeout=5000)
+    qtbot.wait(300)  # nothing more is asked once the whole words were answered
+    assert asked[0] == "e"  # the first key is searched at once: no debounce
+    assert asked[-1] == "elephants dream"
+    assert len(asked) < len("elephants dream")  # keys typed meanwhile were searched as one
+    assert max(on_the_way) == 0  # never a search sent while another was on its way
