@@ -311,7 +311,7 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         core.index.ensure_writable()  # a running `minato serve` on this data dir stops us here
-        engine.start(lambda: _serve_beside_window(core, settings, startup))
+        engine.start(lambda: serve_beside_window(core, settings, startup))
         return run_window(core.services, engine, startup=startup, options=options)
     finally:
         engine.stop()
@@ -319,7 +319,7 @@ def cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
         log.info("stopped")
 
 
-async def _serve_beside_window(core: Core, settings: Settings, startup: Startup) -> None:
+async def serve_beside_window(core: Core, settings: Settings, startup: Startup) -> None:
     """The server and the engine's background work, until the window's exit cancels them.
 
     Tells the window, through `startup`, the key made on a first start and the

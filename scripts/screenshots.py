@@ -54,20 +54,19 @@ from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QWidget  # noqa: E402
 
+from app.cli import serve_beside_window  # noqa: E402
 from app.desktop.bridge import CoreBridge  # noqa: E402
 from app.desktop.engine_thread import EngineThread  # noqa: E402
 from app.desktop.launch import qt_application  # noqa: E402
 from app.desktop.theme import Theme, ThemeChoice  # noqa: E402
 from app.desktop.welcome import Startup  # noqa: E402
 from app.desktop.window import MainWindow  # noqa: E402
-from engine.config import Settings, load_settings  # noqa: E402
+from engine.config import load_settings  # noqa: E402
 from engine.core import Core  # noqa: E402
 from engine.logs import configure_logging  # noqa: E402
-from engine.models import NewApiKey  # noqa: E402
 from engine.services import Services  # noqa: E402
 from engine.services.crawlers import CrawlerStatus  # noqa: E402
 from engine.sources.catalog import load_catalog  # noqa: E402
-from server.app import make_app, start_server  # noqa: E402
 from tests.crawl_support import closed_url, only_sites  # noqa: E402
 from tests.site_server import (  # noqa: E402
     CHALLENGE,
@@ -279,31 +278,6 @@ def write_settings(folder: Path, sites: LocalSites) -> Path:
     path = folder / "config.toml"
     path.write_text(tomlkit.dumps(document), "utf-8")
     return path
-
-
-async def first_key(services: Services) -> NewApiKey | None:
-    """The key a first start makes, as `minato` makes it (None when one exists)."""
-    if any(key.revoked_at is None for key in await services.keys.list_all()):
-        return None
-    return await services.keys.create("default")
-
-
-async def serve_beside_window(core: Core, settings: Settings, startup: Startup) -> None:
-    """The server and the engine's background work, as `minato` runs them beside the window."""
-    try:
-        startup.first_key.set_result(await first_key(core.services))
-        app = make_app(core.services, max_body_bytes=settings.server.max_body_bytes)
-        runner, port = await start_server(app, settings.server.host, settings.server.port)
-    except BaseException as exc:
-        for future in (startup.first_key, startup.server_url):
-            if not future.done():
-                future.set_exception(exc)
-        raise
-    startup.server_url.set_result(f"http://{settings.server.host}:{port}")
-    try:
-        await core.run()
-    finally:
-        await runner.cleanup()
 
 
 class Session:

@@ -55,8 +55,7 @@ async def known_sources(services: Services) -> list[str]:
     (uploads, remote workers), which no crawler lists.
     """
     crawling = {status.source for status in services.crawlers.statuses()}
-    activity = await services.status.activity(hours=0)  # only its by-source totals are used
-    return sorted(crawling | {source for source, _count in activity.by_source})
+    return sorted(crawling | set(await services.status.sources()))
 
 
 def last_year() -> int:

@@ -17,7 +17,7 @@ from engine.search.base import SearchIndex
 from engine.search.drainer import IndexDrainer
 from engine.store.activity import index_activity
 from engine.store.enrichment import enrich_backlog
-from engine.store.reads import outbox_size, torrent_count
+from engine.store.reads import outbox_size, source_names, torrent_count
 from engine.store.writer import Writer
 
 
@@ -70,6 +70,14 @@ class StatusService:
     def _activity(self, since: datetime) -> IndexActivity:
         with self._reader.connect() as conn:
             return index_activity(conn, since)
+
+    async def sources(self) -> list[str]:
+        """Every source that reported a torrent (uploads and workers too), by name."""
+        return await asyncio.to_thread(self._sources)
+
+    def _sources(self) -> list[str]:
+        with self._reader.connect() as conn:
+            return source_names(conn)
 
     def reindex(
         self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, func, literal_column, select
 
 from engine.models import (
     ContentKind,
@@ -229,6 +229,20 @@ def outbox_batch(conn: Connection, limit: int) -> list[tuple[int, str]]:
 def outbox_size(conn: Connection) -> int:
     """How many index updates wait (the search-index backlog)."""
     return int(conn.execute(select(func.count()).select_from(index_outbox)).scalar_one())
+
+
+def source_names(conn: Connection) -> list[str]:
+    """Every source that reported a torrent, by name (uploads and workers included).
+
+    A loose index scan over the sightings key (source first): one lookup per source,
+    not a pass over every sighting, so the search tab can ask it often at millions.
+    """
+    s = sightings.c
+    step = select(func.min(s.source)).where(s.source > literal_column("walk.source"))
+    walk = select(func.min(s.source).label("source")).cte("walk", recursive=True)
+    walk = walk.union_all(select(step.scalar_subquery()).where(walk.c.source.is_not(None)))
+    rows = conn.execute(select(walk.c.source).where(walk.c.source.is_not(None))).scalars()
+    return [str(name) for name in rows]
 
 
 def torrent_count(conn: Connection) -> int:

@@ -20,6 +20,7 @@ from engine.store.reads import (
     metainfo_bytes,
     outbox_batch,
     outbox_size,
+    source_names,
     summaries,
     torrent_count,
     torrent_detail,
@@ -259,3 +260,17 @@ def test_touch_key_and_unique_digests(database: Database, writer: Writer) -> Non
     )
     with pytest.raises(StoreError, match=r"(?i)database write failed: .*unique"):
         duplicate.result(timeout=30)
+
+
+def test_source_names_are_every_source_once_in_order(
+    conn: Connection, database: Database, writer: Writer
+) -> None:
+    assert source_names(conn) == ["1337x", "eztv", "thepiratebay"]
+    writer.upsert([rec(UNKNOWN, "uploaded by hand", source="upload")]).result(timeout=30)
+    with database.reader.connect() as fresh:  # `conn` reads its own snapshot
+        assert source_names(fresh) == ["1337x", "eztv", "thepiratebay", "upload"]
+
+
+def test_source_names_of_an_empty_database(database: Database) -> None:
+    with database.reader.connect() as conn:
+        assert source_names(conn) == []
